@@ -1,0 +1,99 @@
+/**
+ * YAML, JSON or TOML files as keys, flattened like confd (maps → path segments, lists → index).
+ * Several files merge in order (a later file wins on the same key). Watched with fs events on
+ * the files' directories, so an editor's or a deploy's rename-over is seen too.
+ */
+import { watch as fsWatch, type FSWatcher } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { basename, dirname, extname, resolve } from 'node:path';
+import { parse as parseToml } from 'smol-toml';
+import { parse as parseYaml } from 'yaml';
+import { BackendError, errorMessage } from '../errors.ts';
+import type { KeyPath } from '../keys.ts';
+import { flatten } from './flatten.ts';
+import { contentRevision } from './revision.ts';
+import { selectPrefixes } from './select.ts';
+import type { Backend, BackendContext, BackendDefinition, WatchEvent } from './types.ts';
+
+export function parseDataFile(path: string, text: string): unknown {
+  const ext = extname(path).toLowerCase();
+  if (ext === '.json') return JSON.parse(text);
+  if (ext === '.toml') return parseToml(text);
+  return parseYaml(text);
+}
+
+export async function readDataFiles(paths: readonly string[], signal?: AbortSignal): Promise<Map<KeyPath, string>> {
+  const all = new Map<KeyPath, string>();
+  for (const p of paths) {
+    const text = await readFile(p, { encoding: 'utf8', signal });
+    for (const [k, v] of flatten(parseDataFile(p, text) ?? {})) all.set(k, v);
+  }
+  return all;
+}
+
+function filePaths(name: string, options: Readonly<Record<string, unknown>>, ctx: BackendContext): string[] {
+  const list = [
+    ...(typeof options.filepath === 'string' ? [options.filepath] : []),
+    ...((options.files as string[] | undefined) ?? []),
+  ];
+  if (list.length === 0) throw new BackendError(name, 'set `filepath` or `files`', { retryable: false });
+  return list.map((p) => resolve(ctx.baseDir, p));
+}
+
+export const fileBackend: BackendDefinition = {
+  kind: 'file',
+  description: 'YAML, JSON or TOML files, flattened like confd; watched with fs events.',
+  options: {
+    filepath: { type: 'string', description: 'One data file (remco name). Relative to the config file.' },
+    files: { type: 'string[]', description: 'Several data files, merged in order (a later file wins).' },
+  },
+  create(name, options, ctx): Backend {
+    const paths = filePaths(name, options, ctx);
+    return {
+      name,
+      kind: 'file',
+      async getValues(prefixes, opts) {
+        try {
+          const values = selectPrefixes(await readDataFiles(paths, opts?.signal), prefixes);
+          return { values, revision: contentRevision(values) };
+        } catch (e) {
+          throw new BackendError(name, `cannot read ${paths.join(', ')}: ${errorMessage(e)}`, { cause: e });
+        }
+      },
+      async watch(_prefixes, onEvent, opts) {
+        return watchFiles(paths, onEvent, opts?.signal);
+      },
+      async close() {},
+    };
+  },
+};
+
+/** Emit a `change` (consumer re-reads) when any of the files is written, replaced or removed. */
+function watchFiles(paths: readonly string[], onEvent: (e: WatchEvent) => void, signal?: AbortSignal) {
+  const watchers: FSWatcher[] = [];
+  let timer: NodeJS.Timeout | undefined;
+  const fire = () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => onEvent({ type: 'change' }), 25);
+    timer.unref();
+  };
+  const dirs = new Map<string, Set<string>>();
+  for (const p of paths) {
+    const set = dirs.get(dirname(p)) ?? new Set<string>();
+    set.add(basename(p));
+    dirs.set(dirname(p), set);
+  }
+  for (const [dir, names] of dirs) {
+    const w = fsWatch(dir, { persistent: false }, (_event, file) => {
+      if (file === null || names.has(String(file))) fire();
+    });
+    watchers.push(w);
+  }
+  const stop = async () => {
+    clearTimeout(timer);
+    for (const w of watchers) w.close();
+    watchers.length = 0;
+  };
+  signal?.addEventListener('abort', () => void stop(), { once: true });
+  return stop;
+}

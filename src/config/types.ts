@@ -1,0 +1,86 @@
+/**
+ * The validated, normalized configuration every other module consumes. The loader (config/load.ts)
+ * turns remco-style TOML (`[[resource]]`), confd-style conf.d files (`[template]`) and flags into
+ * these shapes; nothing downstream ever sees raw TOML.
+ */
+import type { BackendKind } from '../backends/types.ts';
+import type { KeyPath } from '../keys.ts';
+
+/** A string runs through `/bin/sh -c`; an array runs without a shell. */
+export type CommandSpec = string | readonly string[];
+
+/** Where a resource or value came from, for error messages. */
+export interface Origin {
+  readonly file: string;
+  readonly line?: number;
+}
+
+export interface TemplateSpec {
+  /** Absolute path of the template source. */
+  readonly src: string;
+  /** Absolute destination path. */
+  readonly dst: string;
+  /** File mode; undefined = keep the existing destination's mode, else 0644. */
+  readonly mode?: number;
+  /** Owner; undefined = keep the existing owner, else the effective uid/gid. */
+  readonly uid?: number;
+  readonly gid?: number;
+  /** Placeholders `{{ src }}`/`{{ dst }}` (also Go style `{{.src}}`, `{{.dst}}`, `{{.dest}}`). */
+  readonly checkCmd?: CommandSpec;
+  readonly reloadCmd?: CommandSpec;
+  readonly checkTimeoutMs: number;
+  readonly reloadTimeoutMs: number;
+  /** mkdir -p the destination's directory (0755) before staging. */
+  readonly makeDirectories: boolean;
+  readonly origin: Origin;
+}
+
+export interface BackendSpec {
+  readonly kind: BackendKind;
+  /** Instance name, unique within the resource (defaults to the kind). */
+  readonly name: string;
+  /** Stripped from every key before the template sees it. */
+  readonly prefix: KeyPath;
+  /** Prefixes to read, relative to `prefix`. */
+  readonly keys: readonly KeyPath[];
+  /** Prefixes to watch, relative to `prefix` (remco `watchKeys`; default: `keys`). */
+  readonly watchKeys: readonly KeyPath[];
+  readonly watch: boolean;
+  /** Poll (or, beside a watch, reconcile) every this many ms. undefined = no interval. */
+  readonly intervalMs?: number;
+  /** Read once, never watch or poll this backend. */
+  readonly onetime: boolean;
+  /** Kind-specific options, already type-checked against the backend's definition. */
+  readonly options: Readonly<Record<string, unknown>>;
+  readonly origin: Origin;
+}
+
+export interface DebounceSpec {
+  /** Quiet time after the last change before rendering (0 = render at once). */
+  readonly minMs: number;
+  /** Never wait longer than this after the first change of a burst. */
+  readonly maxMs: number;
+}
+
+export interface ResourceSpec {
+  readonly name: string;
+  readonly templates: readonly TemplateSpec[];
+  readonly backends: readonly BackendSpec[];
+  /** Run after the resource's templates changed (remco resource-level reload_cmd). */
+  readonly reloadCmd?: CommandSpec;
+  readonly reloadTimeoutMs: number;
+  readonly debounce: DebounceSpec;
+  readonly origin: Origin;
+}
+
+export type LogFormat = 'text' | 'json';
+
+export interface AppConfig {
+  /** The config file this came from (absolute), or `<flags>` for an ad-hoc render. */
+  readonly file: string;
+  readonly logLevel: string;
+  readonly logFormat: LogFormat;
+  readonly pidFile?: string;
+  readonly includeDir?: string;
+  readonly resources: readonly ResourceSpec[];
+}

@@ -1,0 +1,61 @@
+/**
+ * The root pino logger: JSON lines or human text, on stderr (stdout belongs to `render`/`keys`
+ * output). Backend passwords and keys are redacted wherever they appear in a log object.
+ */
+import { pino, type Logger, type DestinationStream } from 'pino';
+import type { LogFormat } from './config/types.ts';
+
+export const REDACT_PATHS = [
+  'password',
+  '*.password',
+  'options.password',
+  'options.client_key',
+  'auth.password',
+  '*.ssl_key',
+  'ssl_key',
+  'token',
+  '*.token',
+];
+
+export interface LoggerOptions {
+  readonly level?: string;
+  readonly format?: LogFormat;
+  /** Where to write; default stderr. */
+  readonly destination?: DestinationStream | NodeJS.WritableStream;
+}
+
+export function createLogger(opts: LoggerOptions = {}): Logger {
+  const dest = (opts.destination ?? pino.destination({ fd: 2, sync: true })) as DestinationStream;
+  const base = {
+    level: opts.level ?? 'info',
+    base: undefined,
+    redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+  };
+  if (opts.format === 'text') {
+    return pino({ ...base, timestamp: false }, textStream(dest));
+  }
+  return pino({ ...base, timestamp: pino.stdTimeFunctions.isoTime }, dest);
+}
+
+const LEVELS: Record<number, string> = { 10: 'TRACE', 20: 'DEBUG', 30: 'INFO', 40: 'WARN', 50: 'ERROR', 60: 'FATAL' };
+
+/** Turn pino's JSON lines into `2026-01-01T00:00:00.000Z  INFO message key=value ...`. */
+function textStream(dest: DestinationStream): DestinationStream {
+  return {
+    write(line: string) {
+      let o: Record<string, unknown>;
+      try {
+        o = JSON.parse(line);
+      } catch {
+        dest.write(line);
+        return;
+      }
+      const { level, msg, time, ...rest } = o;
+      const fields = Object.entries(rest)
+        .map(([k, v]) => `${k}=${typeof v === 'string' && !/\s/.test(v) ? v : JSON.stringify(v)}`)
+        .join(' ');
+      const ts = typeof time === 'string' ? time : new Date().toISOString();
+      dest.write(`${ts} ${(LEVELS[level as number] ?? String(level)).padStart(5)} ${String(msg ?? '')}${fields ? ` ${fields}` : ''}\n`);
+    },
+  };
+}
