@@ -1,0 +1,60 @@
+/**
+ * Wiring shared by the commands: the logger, the template engine, the command runner and the
+ * pipeline bound to them. Side effects (env, fetch, streams) come in through CliIo.
+ */
+import type { Logger } from 'pino';
+import type { AppConfig, LogFormat } from '../config/types.ts';
+import { loadConfig } from '../config/load.ts';
+import { createCommandRunner } from '../exec.ts';
+import { createLogger } from '../log.ts';
+import { processResource } from '../resource.ts';
+import { createTemplateEngine, type TemplateEngine } from '../template/index.ts';
+import type { ProcessFn } from '../worker.ts';
+
+export interface CliIo {
+  readonly stdout: NodeJS.WritableStream;
+  readonly stderr: NodeJS.WritableStream;
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly fetch?: typeof globalThis.fetch;
+  readonly cwd?: string;
+}
+
+export interface GlobalFlags {
+  readonly config?: string;
+  readonly logLevel?: string;
+  readonly logFormat?: string;
+}
+
+export const DEFAULT_CONFIG = '/etc/keyplate/config.toml';
+
+export function configPath(flags: GlobalFlags, io: CliIo): string {
+  return flags.config ?? io.env.KEYPLATE_CONFIG ?? DEFAULT_CONFIG;
+}
+
+export function makeLogger(io: CliIo, flags: GlobalFlags, config?: AppConfig): Logger {
+  const format = (flags.logFormat ?? config?.logFormat ?? 'text') as LogFormat;
+  return createLogger({ level: flags.logLevel ?? config?.logLevel ?? 'info', format, destination: io.stderr });
+}
+
+export async function loadAppConfig(flags: GlobalFlags, io: CliIo, onWarning?: (msg: string) => void): Promise<AppConfig> {
+  return loadConfig({ file: configPath(flags, io), env: io.env, onWarning });
+}
+
+export function makeEngine(io: CliIo): TemplateEngine {
+  return createTemplateEngine({ env: io.env });
+}
+
+/** The pipeline bound to an engine, a command runner and a logger. */
+export function makeProcess(engine: TemplateEngine, logger: Logger, io: CliIo): ProcessFn {
+  const run = createCommandRunner({ logger, env: io.env });
+  return (spec, tree, opts) =>
+    processResource(
+      {
+        render: (t) => engine.renderFile(t.src, { resource: spec.name, tree }),
+        run,
+        logger: logger.child({ resource: spec.name }),
+      },
+      spec,
+      opts,
+    );
+}

@@ -1,0 +1,80 @@
+/**
+ * The command line: `run`, `render`, `keys`, `check`. `main` returns the exit code (documented in
+ * README); bin.ts sets process.exitCode so pending log lines flush.
+ */
+import { Command, CommanderError, Option } from 'commander';
+import { errorMessage, ExitCode, exitCodeOf, isAppError, type ExitCodeValue } from '../errors.ts';
+import type { CliIo } from './app.ts';
+import { checkCommand } from './check.ts';
+import { keysCommand } from './keys.ts';
+import { renderCommand } from './render.ts';
+import { runCommand } from './run.ts';
+
+export const VERSION = '0.1.0';
+
+const collect = (v: string, prev: string[] = []) => [...prev, v];
+
+export function createProgram(io: CliIo, setCode: (code: ExitCodeValue) => void, signal?: AbortSignal): Command {
+  const program = new Command('keyplate')
+    .description('Render configs from etcd, Rancher metadata, env and files; check, install atomically, reload safely.')
+    .version(VERSION)
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
+    .showHelpAfterError();
+
+  const common = (c: Command) =>
+    c
+      .option('-c, --config <file>', 'config file (env KEYPLATE_CONFIG; default /etc/keyplate/config.toml)')
+      .addOption(new Option('--log-level <level>', 'log level').choices(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']))
+      .addOption(new Option('--log-format <format>', 'log format').choices(['text', 'json']));
+
+  common(program.command('run'))
+    .description('render every resource, then keep them in step with the backends (watch and/or interval)')
+    .option('--onetime', 'render once and exit (non-zero when any resource failed)')
+    .option('--noop', 'render and compare only: never write files or run commands')
+    .option('--interval <seconds>', 'poll backends that have no interval of their own this often', Number)
+    .option('--resource <name>', 'only this resource (repeatable)', collect)
+    .action(async (opts) => setCode(await runCommand(io, opts, signal)));
+
+  common(program.command('render'))
+    .description('print rendered resources (or a diff against their destinations); touches nothing')
+    .argument('[template]', 'render this template ad hoc instead of the config\'s resources')
+    .option('--resource <name>', 'only this resource (repeatable)', collect)
+    .option('--diff', 'print a unified diff against the current destination instead of the contents')
+    .option('--backend <uri>', 'with TEMPLATE: a backend URI (repeatable): file:data.yaml, env:, etcd://host:2379, rancher://host', collect)
+    .option('--prefix <prefix>', 'with TEMPLATE: key prefix stripped before the template sees keys')
+    .option('--keys <prefixes>', 'with TEMPLATE: comma-separated prefixes to read (default: everything)')
+    .action(async (template, opts) => setCode(await renderCommand(io, { ...opts, template }, signal)));
+
+  common(program.command('keys'))
+    .description('print the normalized key tree a template would see')
+    .option('--backend <uri>', 'backend URI (repeatable); without it, the backends of the config\'s resources', collect)
+    .option('--prefix <prefix>', 'key prefix stripped from the keys')
+    .option('--keys <prefixes>', 'comma-separated prefixes to read (default: everything)')
+    .option('--resource <name>', 'with a config: only this resource (repeatable)', collect)
+    .option('--json', 'print a JSON object instead of `key = value` lines')
+    .action(async (opts) => setCode(await keysCommand(io, opts, signal)));
+
+  common(program.command('check'))
+    .description('validate the config and compile every template; exit non-zero on the first problem')
+    .option('--render', 'also render every resource from its backends (no writes, no commands)')
+    .action(async (opts) => setCode(await checkCommand(io, opts, signal)));
+
+  return program;
+}
+
+export async function main(argv: readonly string[], io: CliIo, signal?: AbortSignal): Promise<ExitCodeValue> {
+  let code: ExitCodeValue = ExitCode.OK;
+  const program = createProgram(io, (c) => (code = c), signal);
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return code;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      return e.exitCode === 0 ? ExitCode.OK : ExitCode.USAGE;
+    }
+    io.stderr.write(`keyplate: ${errorMessage(e)}\n`);
+    if (!isAppError(e) && e instanceof Error && e.stack) io.stderr.write(`${e.stack}\n`);
+    return exitCodeOf(e);
+  }
+}

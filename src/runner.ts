@@ -1,0 +1,112 @@
+/**
+ * Builds the workers of a config (backends → sources → one worker per resource) and runs them:
+ * once (`--onetime`), or as a daemon where each backend watches and/or polls on its interval.
+ */
+import type { Logger } from 'pino';
+import { createBackend } from './backends/index.ts';
+import type { BackendContext } from './backends/types.ts';
+import type { AppConfig, ResourceSpec } from './config/types.ts';
+import { AppError, errorMessage, ExitCode, exitCodeOf, type ExitCodeValue } from './errors.ts';
+import type { ProcessResult } from './resource.ts';
+import { systemClock, type Clock } from './schedule.ts';
+import { Source } from './source.ts';
+import { ResourceWorker, type CycleOutcome, type ProcessFn, type WorkerStatus } from './worker.ts';
+
+export interface RunnerDeps {
+  readonly process: ProcessFn;
+  readonly logger: Logger;
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly fetch?: typeof globalThis.fetch;
+  readonly clock?: Clock;
+  readonly onCycle?: (outcome: CycleOutcome) => void;
+  /** Defaults to the registry; tests inject live instances. */
+  readonly createBackend?: typeof createBackend;
+}
+
+export interface RunnerOptions {
+  readonly noop: boolean;
+  /** Poll every backend that has no interval of its own, this often (`--interval`). */
+  readonly intervalMs?: number;
+  /** Only these resources (by name). */
+  readonly only?: readonly string[];
+}
+
+export interface ResourceSummary {
+  readonly resource: string;
+  readonly ok: boolean;
+  readonly changed: boolean;
+  readonly wouldChange: boolean;
+  readonly error?: string;
+  readonly exitCode: ExitCodeValue;
+  readonly result?: ProcessResult;
+}
+
+export interface RunSummary {
+  readonly resources: readonly ResourceSummary[];
+  /** 0 when every resource succeeded, else the exit code of the first failure. */
+  readonly exitCode: ExitCodeValue;
+}
+
+export interface Runner {
+  readonly workers: readonly ResourceWorker[];
+  runOnce(signal?: AbortSignal): Promise<RunSummary>;
+  /** Run until `signal` aborts; resolves after every worker drained and the backends closed. */
+  start(signal: AbortSignal): Promise<void>;
+  status(): readonly WorkerStatus[];
+  close(): Promise<void>;
+}
+
+export function selectResources(config: AppConfig, only?: readonly string[]): ResourceSpec[] {
+  if (!only || only.length === 0) return [...config.resources];
+  const picked = config.resources.filter((r) => only.includes(r.name));
+  const unknown = only.filter((n) => !config.resources.some((r) => r.name === n));
+  if (unknown.length > 0) {
+    const names = config.resources.map((r) => r.name).join(', ') || '(none)';
+    throw new AppError('E_USAGE', ExitCode.USAGE, `no resource named ${unknown.join(', ')} in ${config.file} (have: ${names})`);
+  }
+  return picked;
+}
+
+export function createRunner(config: AppConfig, deps: RunnerDeps, opts: RunnerOptions): Runner {
+  const clock = deps.clock ?? systemClock;
+  const baseDir = config.file.startsWith('<') ? process.cwd() : config.file.replace(/\/[^/]*$/, '') || '/';
+  const workers = selectResources(config, opts.only).map((spec) => {
+    const log = deps.logger.child({ resource: spec.name });
+    const sources = spec.backends.map((b) => {
+      const blog = log.child({ backend: b.name });
+      const ctx: BackendContext = { logger: blog, env: deps.env, fetch: deps.fetch ?? globalThis.fetch, baseDir };
+      const withInterval = opts.intervalMs !== undefined && b.intervalMs === undefined ? { ...b, intervalMs: opts.intervalMs } : b;
+      return new Source(withInterval, (deps.createBackend ?? createBackend)(b.kind, b.name, b.options, ctx), blog, clock);
+    });
+    return new ResourceWorker(spec, sources, { process: deps.process, logger: log, clock, onCycle: deps.onCycle });
+  });
+
+  const close = async () => {
+    await Promise.all(workers.flatMap((w) => w.sources.map((s) => s.backend.close().catch(() => {}))));
+  };
+
+  return {
+    workers,
+    async runOnce(signal) {
+      const resources: ResourceSummary[] = [];
+      for (const w of workers) {
+        try {
+          const result = await w.runOnce({ noop: opts.noop, signal });
+          resources.push({ resource: w.spec.name, ok: true, changed: result.changed, wouldChange: result.wouldChange, exitCode: ExitCode.OK, result });
+        } catch (e) {
+          deps.logger.error({ resource: w.spec.name, err: errorMessage(e) }, 'resource failed');
+          resources.push({ resource: w.spec.name, ok: false, changed: false, wouldChange: false, error: errorMessage(e), exitCode: exitCodeOf(e) });
+        }
+      }
+      const failed = resources.find((r) => !r.ok);
+      return { resources, exitCode: failed ? failed.exitCode : ExitCode.OK };
+    },
+    async start(signal) {
+      deps.logger.info({ resources: workers.map((w) => w.spec.name) }, `watching ${workers.length} resource(s)`);
+      await Promise.all(workers.map((w) => w.start({ noop: opts.noop, signal })));
+      await close();
+    },
+    status: () => workers.map((w) => w.status()),
+    close,
+  };
+}

@@ -1,0 +1,209 @@
+/**
+ * One backend as one resource sees it: a prefix-stripped tree kept current by a full read, then by
+ * watch deltas (or re-reads when the backend sends none), with the revision it reflects. While a
+ * render runs the tree is frozen: deltas queue and apply right after, so a template never sees a
+ * half-applied update.
+ */
+import type { Logger } from 'pino';
+import type { Backend, KeyChange, Revision, Snapshot, Unwatch, WatchEvent } from './backends/types.ts';
+import type { BackendSpec } from './config/types.ts';
+import { BackendError, errorMessage } from './errors.ts';
+import { addPrefix, isUnder, stripPrefix, type KeyPath } from './keys.ts';
+import { abortableSleep, backoff, DEFAULT_RETRY, systemClock, type Clock } from './schedule.ts';
+import { MemoryTree } from './tree.ts';
+
+export interface SourceStatus {
+  readonly backend: string;
+  readonly kind: string;
+  readonly revision?: Revision;
+  readonly connected: boolean;
+  readonly lastSyncAt?: number;
+  readonly lastError?: string;
+  readonly keys: number;
+}
+
+export class Source {
+  readonly tree = new MemoryTree();
+  readonly spec: BackendSpec;
+  readonly backend: Backend;
+  readonly readPrefixes: readonly KeyPath[];
+  readonly watchPrefixes: readonly KeyPath[];
+  #revision?: Revision;
+  #connected = false;
+  #lastSyncAt?: number;
+  #lastError?: string;
+  #frozen = false;
+  #queued: KeyChange[] = [];
+  #needsReload = false;
+  #loaded = false;
+  readonly #logger: Logger;
+  readonly #clock: Clock;
+
+  constructor(spec: BackendSpec, backend: Backend, logger: Logger, clock: Clock = systemClock) {
+    this.spec = spec;
+    this.backend = backend;
+    this.#logger = logger;
+    this.#clock = clock;
+    const keys = spec.keys.length > 0 ? spec.keys : (['/'] as KeyPath[]);
+    this.readPrefixes = keys.map((k) => addPrefix(k, spec.prefix));
+    const extra = spec.watchKeys.map((k) => addPrefix(k, spec.prefix));
+    this.watchPrefixes = [...new Set([...this.readPrefixes, ...extra])];
+  }
+
+  get loaded(): boolean {
+    return this.#loaded;
+  }
+
+  /** True when a re-read is owed (a change event without deltas arrived, or a resync). */
+  get stale(): boolean {
+    return this.#needsReload;
+  }
+
+  status(): SourceStatus {
+    return {
+      backend: this.backend.name,
+      kind: this.backend.kind,
+      revision: this.#revision,
+      connected: this.#connected,
+      lastSyncAt: this.#lastSyncAt,
+      lastError: this.#lastError,
+      keys: this.tree.size,
+    };
+  }
+
+  /** Full read. Returns true when the tree changed. On error the last good tree stays. */
+  async load(signal?: AbortSignal): Promise<boolean> {
+    let snap: Snapshot;
+    try {
+      snap = await this.backend.getValues(this.readPrefixes, { signal });
+    } catch (e) {
+      this.#markError(e);
+      throw e instanceof BackendError ? e : new BackendError(this.backend.name, errorMessage(e), { cause: e });
+    }
+    this.#needsReload = false;
+    this.#loaded = true;
+    this.#revision = snap.revision;
+    this.#markSynced();
+    return this.#replace(snap.values);
+  }
+
+  freeze(): void {
+    this.#frozen = true;
+  }
+
+  /** Apply what queued while frozen; true when the tree changed. */
+  thaw(): boolean {
+    this.#frozen = false;
+    const queued = this.#queued;
+    this.#queued = [];
+    return this.#applyNow(queued);
+  }
+
+  /**
+   * Watch from the loaded revision. `onDirty` is called when the tree changed or a trigger key
+   * moved; the caller re-reads when `stale` is set. Restarts the watch with backoff when it fails.
+   */
+  async watch(onDirty: (reason: string) => void, signal: AbortSignal): Promise<void> {
+    const watchFn = this.backend.watch?.bind(this.backend);
+    if (!watchFn) return;
+    let attempt = 0;
+    while (!signal.aborted) {
+      const ended = new AbortController();
+      const stopBoth = () => ended.abort();
+      signal.addEventListener('abort', stopBoth, { once: true });
+      let unwatch: Unwatch | undefined;
+      try {
+        unwatch = await watchFn(this.watchPrefixes, (e) => this.#onEvent(e, onDirty, () => ended.abort()), {
+          since: this.#revision,
+          signal: ended.signal,
+        });
+        this.#connected = true;
+        attempt = 0;
+        await new Promise<void>((resolve) => ended.signal.addEventListener('abort', () => resolve(), { once: true }));
+      } catch (e) {
+        this.#markError(e);
+      } finally {
+        signal.removeEventListener('abort', stopBoth);
+        await unwatch?.().catch(() => {});
+      }
+      if (signal.aborted) return;
+      const delay = backoff(DEFAULT_RETRY, attempt++) ?? DEFAULT_RETRY.maxMs;
+      this.#logger.warn({ delayMs: delay }, 'watch ended; restarting');
+      await abortableSleep(delay, signal, this.#clock).catch(() => {});
+    }
+  }
+
+  #onEvent(e: WatchEvent, onDirty: (reason: string) => void, restart: () => void): void {
+    switch (e.type) {
+      case 'change': {
+        if (e.revision !== undefined) this.#revision = e.revision;
+        this.#markSynced();
+        if (!e.changes) {
+          this.#needsReload = true;
+          onDirty('change');
+          return;
+        }
+        const trigger = e.changes.some((c) => !this.readPrefixes.some((p) => isUnder(c.key, p)));
+        const changed = this.#apply(e.changes);
+        if (changed || trigger) onDirty(trigger ? 'watchKeys trigger' : 'change');
+        return;
+      }
+      case 'resync':
+        this.#logger.info({ reason: e.reason }, 'backend history lost; re-reading everything');
+        this.#needsReload = true;
+        onDirty('resync');
+        return;
+      case 'error':
+        this.#markError(e.error);
+        if (!e.willRetry) restart();
+        return;
+      case 'connected':
+        if (!this.#connected) this.#logger.info('backend connected again');
+        this.#connected = true;
+        this.#lastError = undefined;
+        return;
+    }
+  }
+
+  #apply(changes: readonly KeyChange[]): boolean {
+    const relevant = changes.filter((c) => this.readPrefixes.some((p) => isUnder(c.key, p) || (c.recursive && isUnder(p, c.key))));
+    if (this.#frozen) {
+      this.#queued.push(...relevant);
+      return relevant.length > 0;
+    }
+    return this.#applyNow(relevant);
+  }
+
+  #applyNow(changes: readonly KeyChange[]): boolean {
+    let changed = false;
+    const prefix = this.spec.prefix;
+    for (const c of changes) {
+      if (!isUnder(c.key, prefix)) continue;
+      const key = stripPrefix(c.key, prefix);
+      if (c.value === undefined) changed = (c.recursive ? this.tree.deleteTree(key) : this.tree.delete(key)) || changed;
+      else changed = this.tree.set(key, c.value) || changed;
+    }
+    return changed;
+  }
+
+  #replace(values: ReadonlyMap<KeyPath, string>): boolean {
+    const next = new Map<string, string>();
+    for (const [k, v] of values) if (isUnder(k, this.spec.prefix)) next.set(stripPrefix(k, this.spec.prefix), v);
+    let changed = false;
+    for (const { key } of this.tree.entries()) if (!next.has(key)) changed = this.tree.delete(key) || changed;
+    for (const [k, v] of next) changed = this.tree.set(k, v) || changed;
+    return changed;
+  }
+
+  #markSynced(): void {
+    this.#lastSyncAt = this.#clock.now();
+    this.#connected = true;
+    this.#lastError = undefined;
+  }
+
+  #markError(e: unknown): void {
+    this.#connected = false;
+    this.#lastError = errorMessage(e);
+    this.#logger.warn({ err: this.#lastError }, 'backend error');
+  }
+}
