@@ -4,11 +4,13 @@
  */
 import { ConfigError } from '../errors.ts';
 import { envBackend } from './env.ts';
+import { etcdBackend } from './etcd.ts';
 import { fileBackend } from './file.ts';
 import { memoryBackend } from './memory.ts';
+import { rancherBackend } from './rancher.ts';
 import type { Backend, BackendContext, BackendDefinition, BackendKind } from './types.ts';
 
-const definitions: readonly BackendDefinition[] = [envBackend, fileBackend, memoryBackend];
+const definitions: readonly BackendDefinition[] = [envBackend, etcdBackend, fileBackend, memoryBackend, rancherBackend];
 
 export function backendKinds(): readonly BackendKind[] {
   return definitions.map((d) => d.kind);

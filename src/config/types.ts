@@ -82,5 +82,7 @@ export interface AppConfig {
   readonly logFormat: LogFormat;
   readonly pidFile?: string;
   readonly includeDir?: string;
+  /** confd layout root (`<confdir>/conf.d`, `<confdir>/templates`), absolute. */
+  readonly confDir?: string;
   readonly resources: readonly ResourceSpec[];
 }

@@ -1,0 +1,35 @@
+/**
+ * A remco resource: one `[[resource]]` element of the main file, or a whole include_dir file
+ * (same keys, written without the `[[resource]]` prefix).
+ */
+import { basename } from 'node:path';
+import { overlayBackends, readBackendTable, finishBackends } from './backend.ts';
+import type { LoadContext } from './context.ts';
+import { resourceSchema, templateSchema } from './schema.ts';
+import { readSection, withDefaults } from './section.ts';
+import { child, failAt, type At } from './source.ts';
+import { buildTemplate } from './template.ts';
+import type { ResourceSpec, TemplateSpec } from './types.ts';
+
+export async function buildResource(ctx: LoadContext, at: At, raw: unknown, defaultName?: string): Promise<ResourceSpec> {
+  const v = withDefaults(at, readSection(at, raw, resourceSchema).values, resourceSchema);
+  if (v.template.length === 0) throw failAt(child(at, 'template'), 'a resource needs at least one template');
+  const templates: TemplateSpec[] = [];
+  for (const [i, t] of v.template.entries()) {
+    const tAt = child(at, 'template', i);
+    const tv = withDefaults(tAt, readSection(tAt, t, templateSchema).values, templateSchema);
+    templates.push(await buildTemplate(ctx, tAt, tv, at.doc.dir, 'dst'));
+  }
+  const own = readBackendTable(child(at, 'backend'), v.backend, ctx.registry);
+  const backends = finishBackends(overlayBackends(ctx.defaults, own), at);
+  const pos = at.doc.index().nearest(at.path);
+  return {
+    name: v.name ?? defaultName ?? basename(templates[0].dst),
+    templates,
+    backends,
+    reloadCmd: v.reload_cmd,
+    reloadTimeoutMs: v.reload_timeout,
+    debounce: v.wait,
+    origin: { file: at.doc.file, line: pos?.line },
+  };
+}

@@ -1,0 +1,184 @@
+/**
+ * The config schema as data: one table per section, one line per key (type, default, description).
+ * The loader validates against it (unknown keys, types, defaults) and the README key reference is
+ * generated from it (`referenceMarkdown()` in config/reference.ts). To add a key: add one line here,
+ * then read it where the section is normalized (the value arrives already type-checked).
+ */
+
+/** How a value is written in TOML and what it becomes after validation (see `ValueTypes`). */
+export type ValueKind =
+  | 'string'
+  | 'string[]'
+  | 'boolean'
+  | 'duration'
+  | 'mode'
+  | 'command'
+  | 'path'
+  | 'id'
+  | 'user'
+  | 'wait'
+  | 'keys'
+  | 'key'
+  | 'log-level'
+  | 'log-format'
+  | 'table'
+  | 'tables';
+
+export interface KeySpec {
+  readonly type: ValueKind;
+  readonly description: string;
+  /** Default, written as it would be in TOML; it goes through the same validation as user values. */
+  readonly default?: string | number | boolean;
+  /** Human text for the reference when the default is computed, e.g. "the resource file's name". */
+  readonly defaultText?: string;
+  readonly required?: boolean;
+  /** Other accepted spellings (remco `UID` for `uid`). Writing two spellings of one key is an error. */
+  readonly aliases?: readonly string[];
+  /** Names other tools use for this key: never accepted, only used for "did you mean" suggestions. */
+  readonly seeAlso?: readonly string[];
+}
+
+export interface SectionSchema {
+  /** Where the section lives, as users write it, e.g. `[[resource.template]]`. */
+  readonly title: string;
+  readonly keys: Readonly<Record<string, KeySpec>>;
+  /** Keys other tools accept that keyplate rejects on purpose, with the reason shown to the user. */
+  readonly unsupported?: Readonly<Record<string, string>>;
+}
+
+const CMD_DOC =
+  'String: run with `/bin/sh -c`. Array of strings: run without a shell (argv). ' +
+  'Placeholders `{{ src }}`, `{{ dst }}` (also Go style `{{.src}}`, `{{.dst}}`, `{{.dest}}`) are substituted when it runs.';
+
+export const topSchema = {
+  title: 'top level (config.toml)',
+  keys: {
+    log_level: { type: 'log-level', default: 'info', description: 'trace, debug, info, warn (or warning), error, fatal (or panic), silent.' },
+    log_format: { type: 'log-format', default: 'text', description: '`text` (human readable) or `json` (one object per line).' },
+    pid_file: { type: 'path', description: 'Write the process id to this file.' },
+    include_dir: {
+      type: 'path',
+      description: 'Directory of resource files: every `*.toml` in it is one resource written without the `[[resource]]` prefix.',
+    },
+    confdir: {
+      type: 'path',
+      description: 'confd layout: `<confdir>/conf.d/**/*.toml` are confd `[template]` files; their `src` is relative to `<confdir>/templates`.',
+      seeAlso: ['confDir', 'conf_dir'],
+    },
+    default_backends: {
+      type: 'table',
+      description: '`[default_backends.<kind>]`: backend settings deep-copied into every resource, then overlaid by the resource\'s own `[resource.backend.<kind>]`.',
+      seeAlso: ['defaults', 'backends', 'backend'],
+    },
+    resource: { type: 'tables', description: '`[[resource]]`: one resource (see below).', seeAlso: ['resources', 'template'] },
+  },
+  unsupported: {
+    filter_dir: 'remco JavaScript filters are not supported; keyplate templates are Nunjucks with built-in filters',
+    telemetry: 'remco [telemetry] is not supported',
+    backend: 'confd global backend settings go in [default_backends.<kind>] (e.g. [default_backends.etcd] with nodes = [...])',
+    nodes: 'confd global backend settings go in [default_backends.<kind>] (e.g. [default_backends.etcd] with nodes = [...])',
+    prefix: 'a global prefix goes in [default_backends.<kind>] as prefix = "..."',
+  },
+} as const satisfies SectionSchema;
+
+export const resourceSchema = {
+  title: '[[resource]] (or a whole include_dir file)',
+  keys: {
+    name: {
+      type: 'string',
+      description: 'Name used in logs and errors; must be unique.',
+      defaultText: 'include_dir/conf.d: the file name without `.toml`; `[[resource]]`: the first template\'s dst file name',
+    },
+    template: { type: 'tables', required: true, description: '`[[resource.template]]`: one or more templates (see below).', seeAlso: ['templates'] },
+    backend: { type: 'table', description: '`[resource.backend.<kind>]`: one table per backend kind (see below). At least one backend (here or in default_backends).', seeAlso: ['backends'] },
+    reload_cmd: { type: 'command', description: 'Run once after any of the resource\'s templates changed. String: run with `/bin/sh -c`; array of strings: argv, no shell.' },
+    reload_timeout: { type: 'duration', default: '30s', description: 'Kill the resource reload_cmd (whole process group) after this long.' },
+    wait: {
+      type: 'wait',
+      default: 0,
+      description: 'Debounce: `wait = { min = "200ms", max = "2s" }` renders once changes stop for `min`, but never later than `max` after the first change. `wait = "200ms"` means min 200ms, max 4×min. 0 renders at once.',
+      seeAlso: ['debounce', 'quiescence'],
+    },
+  },
+  unsupported: {
+    start_cmd: 'remco start_cmd is not supported; run the command from your entrypoint',
+    exec: 'remco [exec] mode is not supported; use keyplate\'s HAProxy supervisor',
+    resource: 'an include_dir file is one resource written without the [[resource]] prefix: put name, [[template]] and [backend.<kind>] at the top level',
+  },
+} as const satisfies SectionSchema;
+
+export const templateSchema = {
+  title: '[[resource.template]]',
+  keys: {
+    src: { type: 'path', required: true, description: 'Template file (Nunjucks). Relative paths resolve against the directory of the file that contains them.', seeAlso: ['source'] },
+    dst: { type: 'path', required: true, description: 'Destination file. Relative paths resolve like `src`.', seeAlso: ['dest', 'destination', 'target'] },
+    mode: { type: 'mode', defaultText: 'keep the existing file\'s mode, else 0644', description: 'Octal file mode: `"0644"`, `"0o644"` or the TOML literal `0o644`. `"644"` is rejected (confd/remco read it as decimal 644 = 0o1204).', seeAlso: ['perms', 'permissions', 'chmod'] },
+    uid: { type: 'id', aliases: ['UID'], defaultText: 'keep the existing owner, else the effective uid', description: 'Numeric owner user id.', seeAlso: ['user'] },
+    gid: { type: 'id', aliases: ['GID'], defaultText: 'keep the existing group, else the effective gid', description: 'Numeric owner group id.', seeAlso: ['group'] },
+    owner: { type: 'user', description: 'Owner as a user name (looked up in /etc/passwd) or numeric id; sets the uid. Must agree with `uid` when both are set.' },
+    check_cmd: { type: 'command', description: `Validate the staged file before installing it; non-zero exit keeps the old file. Reference the staged file with \`{{ src }}\` (a warning is logged otherwise). ${CMD_DOC}`, seeAlso: ['check', 'validate'] },
+    reload_cmd: { type: 'command', description: `Run after this template's destination changed. ${CMD_DOC}`, seeAlso: ['command', 'reload'] },
+    check_timeout: { type: 'duration', default: '30s', description: 'Kill check_cmd (whole process group) after this long; the check then fails.' },
+    reload_timeout: { type: 'duration', default: '30s', description: 'Kill reload_cmd (whole process group) after this long; the reload then fails.', seeAlso: ['command_timeout'] },
+    make_directories: { type: 'boolean', default: false, description: 'Create missing parent directories of `dst` (mode 0755).', seeAlso: ['create_dest_dirs', 'mkdir'] },
+  },
+} as const satisfies SectionSchema;
+
+export const backendSchema = {
+  title: '[resource.backend.<kind>] and [default_backends.<kind>] (common keys; kind-specific options come from each backend)',
+  keys: {
+    keys: { type: 'keys', required: true, description: 'Key prefixes to read (with everything below them), relative to `prefix`. Required here or in default_backends.', seeAlso: ['key'] },
+    watchKeys: { type: 'keys', aliases: ['watch_keys'], defaultText: 'keys', description: 'Key prefixes whose changes trigger a render when `watch = true`.' },
+    prefix: { type: 'key', default: '/', description: 'Prefix prepended to every key and stripped before the template sees it.' },
+    watch: { type: 'boolean', default: false, description: 'Watch the backend for changes (backends without watch support are polled on `interval`).' },
+    interval: { type: 'duration', defaultText: '60 (seconds) when neither watch nor onetime is set, else none', description: 'Poll every this many seconds (a number, or a duration string). Beside `watch` it is a reconciliation loop.' },
+    onetime: { type: 'boolean', default: false, description: 'Read once; never watch or poll this backend.' },
+    name: { type: 'string', defaultText: 'the kind', description: 'Instance name for logs and errors; unique within the resource.' },
+  },
+} as const satisfies SectionSchema;
+
+export const waitSchema = {
+  title: 'wait = { ... } (resource debounce)',
+  keys: {
+    min: { type: 'duration', default: 0, description: 'Quiet time after the last change before rendering.' },
+    max: { type: 'duration', defaultText: '4 × min', description: 'Render no later than this after the first change of a burst.' },
+  },
+} as const satisfies SectionSchema;
+
+export const confdFileSchema = {
+  title: 'confd resource file (<confdir>/conf.d/**/*.toml)',
+  keys: {
+    template: { type: 'table', required: true, description: '`[template]`: the one template of this resource (see below).' },
+  },
+} as const satisfies SectionSchema;
+
+export const confdTemplateSchema = {
+  title: '[template] in a confd resource file',
+  keys: {
+    src: { type: 'path', required: true, description: 'Template file, relative to `<confdir>/templates` (or absolute).' },
+    dest: { type: 'path', required: true, description: 'Destination file (relative paths resolve against the directory of the file that contains them).', seeAlso: ['dst', 'destination'] },
+    keys: { type: 'keys', required: true, description: 'Key prefixes to read; replaces `keys` of every `[default_backends.<kind>]`.' },
+    prefix: { type: 'key', default: '/', description: 'Joined onto each default backend\'s prefix (confd: global prefix + template prefix).' },
+    mode: templateSchema.keys.mode,
+    owner: templateSchema.keys.owner,
+    uid: templateSchema.keys.uid,
+    gid: templateSchema.keys.gid,
+    check_cmd: templateSchema.keys.check_cmd,
+    reload_cmd: templateSchema.keys.reload_cmd,
+    check_timeout: templateSchema.keys.check_timeout,
+    reload_timeout: templateSchema.keys.reload_timeout,
+    make_directories: templateSchema.keys.make_directories,
+    wait: resourceSchema.keys.wait,
+  },
+} as const satisfies SectionSchema;
+
+/** Every section, in reference order. */
+export const configSchema = {
+  top: topSchema,
+  resource: resourceSchema,
+  template: templateSchema,
+  backend: backendSchema,
+  wait: waitSchema,
+  confdFile: confdFileSchema,
+  confdTemplate: confdTemplateSchema,
+} as const;
