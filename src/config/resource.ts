@@ -18,6 +18,7 @@ export async function buildResource(ctx: LoadContext, at: At, raw: unknown, defa
   for (const [i, t] of v.template.entries()) {
     const tAt = child(at, 'template', i);
     const tv = withDefaults(tAt, readSection(tAt, t, templateSchema).values, templateSchema);
+    if (!tv.enabled) continue;
     templates.push(await buildTemplate(ctx, tAt, tv, at.doc.dir, 'dst'));
   }
   const own = readBackendTable(child(at, 'backend'), v.backend, ctx.registry);
@@ -30,6 +31,17 @@ export async function buildResource(ctx: LoadContext, at: At, raw: unknown, defa
     reloadCmd: v.reload_cmd,
     reloadTimeoutMs: v.reload_timeout,
     debounce: v.wait,
+    vars: v.vars === undefined ? undefined : readVars(child(at, 'vars'), v.vars),
     origin: { file: at.doc.file, line: pos?.line },
   };
+}
+
+/** `[resource.vars]`: a flat table of strings. */
+function readVars(at: At, table: Readonly<Record<string, unknown>>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(table)) {
+    if (typeof v !== 'string') throw failAt(child(at, k), `vars values must be strings (quote numbers and booleans), got ${typeof v}`);
+    out[k] = v;
+  }
+  return out;
 }

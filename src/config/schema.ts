@@ -93,6 +93,11 @@ export const resourceSchema = {
     backend: { type: 'table', description: '`[resource.backend.<kind>]`: one table per backend kind (see below). At least one backend (here or in default_backends).', seeAlso: ['backends'] },
     reload_cmd: { type: 'command', description: 'Run once after any of the resource\'s templates changed. String: run with `/bin/sh -c`; array of strings: argv, no shell.' },
     reload_timeout: { type: 'duration', default: '30s', description: 'Kill the resource reload_cmd (whole process group) after this long.' },
+    vars: {
+      type: 'table',
+      description: '`[resource.vars]`: string values (usually `"${ENV_VAR:-default}"`) that every template of the resource sees as `vars.<name>`.',
+      seeAlso: ['variables', 'env'],
+    },
     wait: {
       type: 'wait',
       default: 0,
@@ -121,6 +126,11 @@ export const templateSchema = {
     check_timeout: { type: 'duration', default: '30s', description: 'Kill check_cmd (whole process group) after this long; the check then fails.' },
     reload_timeout: { type: 'duration', default: '30s', description: 'Kill reload_cmd (whole process group) after this long; the reload then fails.', seeAlso: ['command_timeout'] },
     make_directories: { type: 'boolean', default: false, description: 'Create missing parent directories of `dst` (mode 0755).', seeAlso: ['create_dest_dirs', 'mkdir'] },
+    enabled: { type: 'boolean', default: true, description: 'Set to false (or `"${VAR:-false}"`) to leave this template out, e.g. a PEM file only when SSL is on.' },
+    foreign_marker: {
+      type: 'string',
+      description: 'Text keyplate puts in every file it renders here. An existing `dst` without it was put there by someone else (e.g. a volume-mounted certificate) and is left alone.',
+    },
   },
 } as const satisfies SectionSchema;
 

@@ -18,6 +18,7 @@ export interface TemplateFields {
   readonly check_timeout: number;
   readonly reload_timeout: number;
   readonly make_directories: boolean;
+  readonly foreign_marker?: string;
 }
 
 const SRC_PLACEHOLDER = /\{\{\s*\.?src\s*\}\}/;
@@ -85,6 +86,7 @@ export async function buildTemplate(
     checkTimeoutMs: f.check_timeout,
     reloadTimeoutMs: f.reload_timeout,
     makeDirectories: f.make_directories,
+    foreignMarker: f.foreign_marker,
     origin: { file: at.doc.file, line: pos?.line },
   };
 }

@@ -32,6 +32,8 @@ export interface TemplateSpec {
   readonly reloadTimeoutMs: number;
   /** mkdir -p the destination's directory (0755) before staging. */
   readonly makeDirectories: boolean;
+  /** When set, an existing `dst` that lacks this text is operator-provided and never overwritten. */
+  readonly foreignMarker?: string;
   readonly origin: Origin;
 }
 
@@ -70,6 +72,8 @@ export interface ResourceSpec {
   readonly reloadCmd?: CommandSpec;
   readonly reloadTimeoutMs: number;
   readonly debounce: DebounceSpec;
+  /** `[resource.vars]`: strings every template sees as `vars.<name>`. */
+  readonly vars?: Readonly<Record<string, string>>;
   readonly origin: Origin;
 }
 

@@ -121,13 +121,24 @@ function parseWait(v: unknown, at: At): DebounceSpec {
   return { minMs, maxMs };
 }
 
+const TRUE_WORDS = ['true', '1', 'yes', 'on'];
+const FALSE_WORDS = ['false', '0', 'no', 'off'];
+
+/** TOML true/false, or (so it can come from `${VAR}`) the strings true/false, 1/0, yes/no, on/off. */
+function parseBoolean(v: unknown, at: At): boolean {
+  if (typeof v === 'boolean') return v;
+  if (typeof v === 'string') {
+    const w = v.trim().toLowerCase();
+    if (TRUE_WORDS.includes(w)) return true;
+    if (FALSE_WORDS.includes(w)) return false;
+  }
+  throw failAt(at, `expected true or false (or the strings true/false, 1/0, yes/no, on/off), got ${typeName(v)}`);
+}
+
 export const coercers: { readonly [K in ValueKind]: Coercer<K> } = {
   string: (v, at) => expectString(v, at),
   'string[]': (v, at) => stringArray(v, at, '["a", "b"]'),
-  boolean: (v, at) => {
-    if (typeof v !== 'boolean') throw failAt(at, `expected true or false, got ${typeName(v)}`);
-    return v;
-  },
+  boolean: parseBoolean,
   duration: parseDuration,
   mode: parseMode,
   command: parseCommand,
