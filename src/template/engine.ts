@@ -1,0 +1,145 @@
+/**
+ * The template engine: one private Nunjucks Environment per engine (never nunjucks.configure),
+ * remco's settings (autoescape off, trimBlocks, lstripBlocks), templates read fresh on every
+ * compile/render, pongo2 idioms rewritten on load, every failure a TemplateError(file:line:col).
+ *
+ * Rendering is synchronous Nunjucks; DNS is asynchronous. So a render runs in passes: a pass
+ * records the lookups its cache could not answer, they are resolved, and the template renders
+ * again with the answers, until a pass asks for nothing new.
+ */
+import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import nunjucks from 'nunjucks';
+import { TemplateError } from '../errors.ts';
+import type { KeyTree } from '../tree.ts';
+import { compileSource, TRUTHY, truthy } from './compile.ts';
+import { clockFunctions, dnsFunctions, treeFunctions } from './context.ts';
+import { DnsCache, systemResolver, type DnsResolver } from './dns.ts';
+import { toTemplateError } from './error-map.ts';
+import { contextFilters, staticFilters, staticFunctions, type TemplateFn } from './functions.ts';
+import { FreshFileLoader } from './loader.ts';
+import { pySlice } from './pongo2-filters.ts';
+import { pongo2ToNunjucks } from './pongo2.ts';
+
+export interface TemplateEngineOptions {
+  /** Injected environment: `getenv` reads only this map. */
+  readonly env: Readonly<Record<string, string | undefined>>;
+  /** Clock for datetime/unixTS/dateRFC3339 (read once per render). */
+  readonly now?: () => Date;
+  /** DNS for lookupIP/lookupSRV (default: node:dns/promises). */
+  readonly resolver?: DnsResolver;
+  /** Extra functions (presets add theirs). They cannot replace the per-render tree functions. */
+  readonly globals?: Readonly<Record<string, unknown>>;
+  readonly fileExists?: (path: string) => boolean;
+  /** Budget for one round of DNS lookups (default 5000 ms); a timed-out lookup yields []. */
+  readonly dnsTimeoutMs?: number;
+  /** Render passes allowed for DNS discovery before giving up (default 4). */
+  readonly maxPasses?: number;
+}
+
+export interface RenderInput {
+  readonly resource: string;
+  readonly tree: KeyTree;
+  readonly vars?: Readonly<Record<string, unknown>>;
+  readonly signal?: AbortSignal;
+}
+
+export interface TemplateEngine {
+  /** Read the file fresh, compile, throw TemplateError(file,line,col) on syntax errors. */
+  compileFile(path: string, resource: string): void;
+  renderFile(path: string, input: RenderInput): Promise<string>;
+  renderString(source: string, name: string, input: RenderInput): Promise<string>;
+}
+
+function buildEnvironment(opts: TemplateEngineOptions): nunjucks.Environment {
+  let env: nunjucks.Environment | undefined;
+  const loader = new FreshFileLoader((src, path) => compileSource(src, path, env!));
+  env = new nunjucks.Environment(loader as unknown as nunjucks.ILoader, {
+    autoescape: false,
+    trimBlocks: true,
+    lstripBlocks: true,
+    throwOnUndefined: false,
+    dev: true, // keep the original error object (lineno/colno/cause) instead of a flattened copy
+  });
+  const fns = staticFunctions({ env: opts.env, fileExists: opts.fileExists });
+  for (const [name, fn] of Object.entries(fns)) env.addGlobal(name, fn);
+  env.addGlobal(TRUTHY, truthy);
+  for (const [name, value] of Object.entries(opts.globals ?? {})) env.addGlobal(name, value);
+  const nativeSlice = env.getFilter('slice') as TemplateFn;
+  const filters: Record<string, TemplateFn> = {
+    ...staticFilters(fns),
+    ...contextFilters(),
+    slice: (v: unknown, spec: unknown, ...rest: unknown[]) =>
+      typeof spec === 'string' && spec.includes(':') ? pySlice(v, spec) : nativeSlice(v, spec, ...rest),
+  };
+  for (const [name, fn] of Object.entries(filters)) env.addFilter(name, fn);
+  return env;
+}
+
+export function createTemplateEngine(opts: TemplateEngineOptions): TemplateEngine {
+  const env = buildEnvironment(opts);
+  const resolver = opts.resolver ?? systemResolver();
+  const now = opts.now ?? (() => new Date());
+  const timeoutMs = opts.dnsTimeoutMs ?? 5000;
+  const maxPasses = opts.maxPasses ?? 4;
+
+  const compile = (source: string, file: string, resource: string): nunjucks.Template => {
+    try {
+      const code = compileSource(pongo2ToNunjucks(source), file, env);
+      return new nunjucks.Template(code as unknown as string, env, file, true);
+    } catch (e) {
+      throw toTemplateError(e, resource, file);
+    }
+  };
+
+  const render = async (source: string, file: string, input: RenderInput): Promise<string> => {
+    const tmpl = compile(source, file, input.resource);
+    const dns = new DnsCache();
+    const base: Record<string, unknown> = {
+      ...input.vars,
+      ...clockFunctions(now()),
+      ...treeFunctions(input.tree),
+      ...dnsFunctions(dns),
+    };
+    for (let pass = 1; ; pass++) {
+      input.signal?.throwIfAborted();
+      let out: string;
+      try {
+        out = tmpl.render({ ...base });
+      } catch (e) {
+        throw toTemplateError(e, input.resource, file);
+      }
+      if (dns.pendingCount === 0) return out;
+      if (pass >= maxPasses) {
+        throw new TemplateError(input.resource, { template: file }, `DNS lookups still unresolved after ${maxPasses} render passes`);
+      }
+      await dns.resolvePending(resolver, timeoutMs, input.signal);
+    }
+  };
+
+  return {
+    compileFile(path, resource) {
+      compile(readSource(path, resource), path, resource);
+    },
+    async renderFile(path, input) {
+      let source: string;
+      try {
+        source = await readFile(path, 'utf8');
+      } catch (e) {
+        throw new TemplateError(input.resource, { template: path }, `cannot read template: ${(e as Error).message}`, { cause: e });
+      }
+      return render(source, path, input);
+    },
+    renderString(source, name, input) {
+      return render(source, name, input);
+    },
+  };
+}
+
+function readSource(path: string, resource: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new TemplateError(resource, { template: path }, `cannot read template: ${(e as Error).message}`, { cause: e });
+  }
+}

@@ -1,0 +1,7 @@
+export { createTemplateEngine } from './engine.ts';
+export type { RenderInput, TemplateEngine, TemplateEngineOptions } from './engine.ts';
+export { systemResolver, type DnsResolver, type SrvRecord, type TemplateSrv } from './dns.ts';
+export { pongo2ToNunjucks } from './pongo2.ts';
+export { sprintf } from './printf.ts';
+export { GoTime } from './gotime.ts';
+export { TemplateFunctionError } from './strings.ts';
