@@ -69,7 +69,7 @@ export const fileBackend: BackendDefinition = {
 };
 
 /** Emit a `change` (consumer re-reads) when any of the files is written, replaced or removed. */
-function watchFiles(paths: readonly string[], onEvent: (e: WatchEvent) => void, signal?: AbortSignal) {
+export function watchFiles(paths: readonly string[], onEvent: (e: WatchEvent) => void, signal?: AbortSignal) {
   const watchers: FSWatcher[] = [];
   let timer: NodeJS.Timeout | undefined;
   const fire = () => {

@@ -9,6 +9,7 @@
 import { BackendError, ConfigError } from '../errors.ts';
 import { isUnder, normalizeKey, type KeyPath } from '../keys.ts';
 import { flattenMetadata } from './rancher-flatten.ts';
+import { offlineRancherBackend } from './rancher-offline.ts';
 import { MetadataClient, type Lookup } from './rancher-http.ts';
 import { watchVersion } from './rancher-watch.ts';
 import type { Backend, BackendContext, BackendDefinition, Snapshot, Unwatch, WatchEvent, WatchOptions } from './types.ts';
@@ -43,8 +44,11 @@ export const rancherBackend: BackendDefinition = {
     request_timeout: { type: 'number', description: 'seconds a metadata request may take (default 10)' },
     backoff_max: { type: 'number', description: 'cap in seconds of the retry backoff after watch errors (default 30)' },
     allow_empty_containers: { type: 'boolean', description: 'accept an empty /containers list after a non-empty one (default false: keep the last good data)' },
+    offline: { type: 'boolean', description: 'read `answers_file` instead of the metadata service (local debugging; the preset sets it from DISABLE_METADATA)' },
+    answers_file: { type: 'string', description: 'with `offline`: a JSON or YAML file shaped like the metadata root (`containers`, `self`, ...), watched for changes' },
   },
   create(name, options, ctx) {
+    if (options.offline === true) return offlineRancherBackend(name, options.answers_file, ctx);
     return new RancherBackend(name, parseRancherOptions(name, options, ctx.env), ctx);
   },
 };

@@ -7,6 +7,7 @@ import type { AppConfig, LogFormat } from '../config/types.ts';
 import { loadConfig } from '../config/load.ts';
 import { createCommandRunner } from '../exec.ts';
 import { createLogger } from '../log.ts';
+import { presetFunctions } from '../presets/functions.ts';
 import { processResource } from '../resource.ts';
 import { createTemplateEngine, type TemplateEngine } from '../template/index.ts';
 import type { ProcessFn } from '../worker.ts';
@@ -40,8 +41,9 @@ export async function loadAppConfig(flags: GlobalFlags, io: CliIo, onWarning?: (
   return loadConfig({ file: configPath(flags, io), env: io.env, onWarning });
 }
 
-export function makeEngine(io: CliIo): TemplateEngine {
-  return createTemplateEngine({ env: io.env });
+export function makeEngine(io: CliIo, logger: Logger): TemplateEngine {
+  const preset = presetFunctions(logger);
+  return createTemplateEngine({ env: io.env, globals: preset.globals, treeGlobals: preset.treeGlobals });
 }
 
 /** The pipeline bound to an engine, a command runner and a logger. */
@@ -50,7 +52,7 @@ export function makeProcess(engine: TemplateEngine, logger: Logger, io: CliIo): 
   return (spec, tree, opts) =>
     processResource(
       {
-        render: (t) => engine.renderFile(t.src, { resource: spec.name, tree }),
+        render: (t) => engine.renderFile(t.src, { resource: spec.name, tree, vars: { vars: spec.vars ?? {} }, signal: opts.signal }),
         run,
         logger: logger.child({ resource: spec.name }),
       },

@@ -17,7 +17,7 @@ export async function checkCommand(io: CliIo, flags: CheckFlags, signal?: AbortS
   const config = await loadAppConfig(flags, io, (w) => warnings.push(w));
   const logger = makeLogger(io, flags, config);
   for (const w of warnings) logger.warn(w);
-  const engine = makeEngine(io);
+  const engine = makeEngine(io, logger);
   let templates = 0;
   for (const r of config.resources) {
     for (const t of r.templates) {

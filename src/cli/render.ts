@@ -45,7 +45,7 @@ export async function renderCommand(io: CliIo, flags: RenderFlags, signal?: Abor
     : await loadAppConfig(flags, io, (w) => warnings.push(w));
   const logger = makeLogger(io, { ...flags, logLevel: flags.logLevel ?? 'warn' }, config);
   for (const w of warnings) logger.warn(w);
-  const runner = createRunner(config, { process: makeProcess(makeEngine(io), logger, io), logger, env: io.env, fetch: io.fetch }, { noop: true, only: flags.resource });
+  const runner = createRunner(config, { process: makeProcess(makeEngine(io, logger), logger, io), logger, env: io.env, fetch: io.fetch }, { noop: true, only: flags.resource });
   try {
     const summary = await runner.runOnce(signal);
     for (const r of summary.resources) {

@@ -16,7 +16,7 @@ export async function runCommand(io: CliIo, flags: RunFlags, signal?: AbortSigna
   const config = await loadAppConfig(flags, io, (w) => warnings.push(w));
   const logger = makeLogger(io, flags, config);
   for (const w of warnings) logger.warn(w);
-  const engine = makeEngine(io);
+  const engine = makeEngine(io, logger);
   const runner = createRunner(
     config,
     { process: makeProcess(engine, logger, io), logger, env: io.env, fetch: io.fetch },

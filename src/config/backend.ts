@@ -5,6 +5,7 @@
  * overlaid key by key by what the resource writes itself (an explicit `watch = false` does override).
  */
 import { joinKey, type KeyPath } from '../keys.ts';
+import { coerce } from './values.ts';
 import type { BackendDefinition, BackendKind, OptionSpec, OptionType } from '../backends/types.ts';
 import { backendSchema } from './schema.ts';
 import { readSection, type Written } from './section.ts';
@@ -40,7 +41,16 @@ const OPTION_CHECKS: { readonly [T in OptionType]: (v: unknown) => boolean } = {
   table: (v) => isTable(v),
 };
 
-function checkOption(spec: OptionSpec, v: unknown, at: At): unknown {
+/** Strings that came from `${VAR}` expansion become the option's type when they read as one. */
+function fromString(spec: OptionSpec, v: unknown, at: At): unknown {
+  if (typeof v !== 'string') return v;
+  if (spec.type === 'boolean') return coerce('boolean', v, at);
+  if ((spec.type === 'integer' || spec.type === 'number') && /^-?\d+(\.\d+)?$/.test(v.trim())) return Number(v.trim());
+  return v;
+}
+
+function checkOption(spec: OptionSpec, raw: unknown, at: At): unknown {
+  const v = fromString(spec, raw, at);
   if (!OPTION_CHECKS[spec.type](v)) throw failAt(at, `expected ${spec.type}, got ${typeName(v)}`);
   return v;
 }

@@ -30,6 +30,8 @@ export interface TemplateEngineOptions {
   readonly resolver?: DnsResolver;
   /** Extra functions (presets add theirs). They cannot replace the per-render tree functions. */
   readonly globals?: Readonly<Record<string, unknown>>;
+  /** Extra per-render values built from the render's tree (presets' functions over the data). */
+  readonly treeGlobals?: Readonly<Record<string, (tree: KeyTree, resource: string) => unknown>>;
   readonly fileExists?: (path: string) => boolean;
   /** Budget for one round of DNS lookups (default 5000 ms); a timed-out lookup yields []. */
   readonly dnsTimeoutMs?: number;
@@ -101,6 +103,7 @@ export function createTemplateEngine(opts: TemplateEngineOptions): TemplateEngin
       ...treeFunctions(input.tree),
       ...dnsFunctions(dns),
     };
+    for (const [name, make] of Object.entries(opts.treeGlobals ?? {})) base[name] = make(input.tree, input.resource);
     for (let pass = 1; ; pass++) {
       input.signal?.throwIfAborted();
       let out: string;

@@ -1,0 +1,44 @@
+/**
+ * Template functions the shipped presets use: the validated Rancher routing model, strict
+ * booleans, and a guard that keeps a value to one HAProxy word. Skipped containers are logged
+ * once per change of the skipped set, not on every render.
+ */
+import type { Logger } from 'pino';
+import type { KeyTree } from '../tree.ts';
+import { parseFlag, rancherRoutes, type RancherRouteSettings } from './rancher-haproxy.ts';
+
+/** A value that must stay one HAProxy word: no whitespace, no `#`, no quotes or backslashes. */
+export function haproxyWord(value: unknown, name = 'value'): string {
+  const s = String(value ?? '');
+  if (s === '' || /[\s#"'\\]/.test(s)) {
+    throw new Error(`${name} must be one word without spaces, newlines, quotes or '#', got ${JSON.stringify(s).slice(0, 60)}`);
+  }
+  return s;
+}
+
+export interface PresetFunctions {
+  readonly globals: Record<string, unknown>;
+  readonly treeGlobals: Record<string, (tree: KeyTree, resource: string) => unknown>;
+}
+
+export function presetFunctions(logger: Logger): PresetFunctions {
+  let lastSkipped = '';
+  return {
+    globals: {
+      flag: (value: unknown, name?: unknown) => parseFlag(value === undefined || value === null ? undefined : String(value), false, String(name ?? 'value')),
+      haproxyWord: (value: unknown, name?: unknown) => haproxyWord(value, String(name ?? 'value')),
+    },
+    treeGlobals: {
+      rancherRoutes: (tree, resource) => (settings: RancherRouteSettings & { states?: string | readonly string[] }) => {
+        const states = typeof settings.states === 'string' ? settings.states.split(',').map((x) => x.trim()).filter(Boolean) : settings.states ?? ['running'];
+        const routes = rancherRoutes(tree, { ...settings, states });
+        const key = JSON.stringify(routes.skipped);
+        if (key !== lastSkipped) {
+          lastSkipped = key;
+          for (const s of routes.skipped) logger.warn({ resource, container: s.container }, `skipped: ${s.reason}`);
+        }
+        return routes;
+      },
+    },
+  };
+}
