@@ -25,6 +25,10 @@ export function presetFunctions(logger: Logger): PresetFunctions {
   let lastSkipped = '';
   return {
     globals: {
+      /** Stop the render with this message (the destination keeps its last good version). */
+      fail: (message: unknown) => {
+        throw new Error(String(message));
+      },
       flag: (value: unknown, name?: unknown) => parseFlag(value === undefined || value === null ? undefined : String(value), false, String(name ?? 'value')),
       haproxyWord: (value: unknown, name?: unknown) => haproxyWord(value, String(name ?? 'value')),
     },
