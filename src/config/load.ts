@@ -10,6 +10,7 @@ import { readBackendTable, type BackendRegistry } from './backend.ts';
 import { loadConfdDir } from './confd.ts';
 import { loadDoc, type LoadContext } from './context.ts';
 import type { Env } from './expand.ts';
+import { buildHaproxy } from './haproxy.ts';
 import { loadIncludeDir } from './include.ts';
 import { passwdLookup, type LookupUser } from './owner.ts';
 import { buildResource } from './resource.ts';
@@ -81,6 +82,7 @@ export async function loadConfig(input: LoadConfigInput): Promise<AppConfig> {
     throw new ConfigError({ file: doc.file }, 'no resources: add a [[resource]] block, include_dir or confdir');
   }
   checkUniqueNames(resources);
+  const haproxy = top.haproxy === undefined ? undefined : buildHaproxy(child(at, 'haproxy'), top.haproxy, resources);
   return deepFreeze({
     file: doc.file,
     logLevel: top.log_level,
@@ -89,5 +91,6 @@ export async function loadConfig(input: LoadConfigInput): Promise<AppConfig> {
     includeDir,
     confDir,
     resources,
+    haproxy,
   });
 }

@@ -71,6 +71,7 @@ export const topSchema = {
       seeAlso: ['defaults', 'backends', 'backend'],
     },
     resource: { type: 'tables', description: '`[[resource]]`: one resource (see below).', seeAlso: ['resources', 'template'] },
+    haproxy: { type: 'table', description: '`[haproxy]`: run HAProxy as keyplate\'s child and apply changes live or by a confirmed reload (see below).', seeAlso: ['exec'] },
   },
   unsupported: {
     filter_dir: 'remco JavaScript filters are not supported; keyplate templates are Nunjucks with built-in filters',
@@ -182,6 +183,30 @@ export const confdTemplateSchema = {
   },
 } as const satisfies SectionSchema;
 
+export const haproxySchema = {
+  title: '[haproxy] (supervised HAProxy)',
+  keys: {
+    enabled: { type: 'boolean', default: true, description: 'Set to false (or `"${VAR:-false}"`) to keep the section but not run HAProxy.' },
+    config_files: { type: 'string[]', required: true, description: 'Configuration files passed as `-f`, in order (usually the destinations of your templates). Relative paths resolve against this file.' },
+    master_socket: { type: 'path', required: true, description: 'Master CLI socket (`-S <path>,mode,600`): reloads are sent and confirmed through it.' },
+    admin_socket: { type: 'path', defaultText: 'the `stats socket ... level admin` of the config\'s global section', description: 'Runtime API socket used to change servers and map entries without a reload.' },
+    command: { type: 'path', default: '/usr/sbin/haproxy', description: 'The haproxy binary (Debian package "haproxy").' },
+    args: { type: 'string[]', description: 'Extra arguments before the `-f` options (`-W`, `-S` and `-f` are added by keyplate).' },
+    extra_files: { type: 'string[]', description: 'Other files whose change must reload HAProxy (certificates, ACL files).' },
+    resources: { type: 'string[]', defaultText: 'every resource', description: 'Resources whose changes are applied through this HAProxy instead of their reload_cmd.' },
+    stop_signal: { type: 'string', default: 'SIGUSR1', description: 'Graceful stop: workers stop listening and finish their connections.' },
+    kill_signal: { type: 'string', default: 'SIGTERM', description: 'Sent when the graceful stop did not finish within stop_timeout (SIGKILL 3 s later).' },
+    stop_timeout: { type: 'duration', default: '30s', description: 'How long workers may drain on SIGTERM/SIGINT.' },
+    start_timeout: { type: 'duration', default: '15s', description: 'How long to wait for the first worker after starting.' },
+    reload_timeout: { type: 'duration', default: '30s', description: 'Give up waiting for `show proc` to confirm a reload after this long.' },
+    check_before_reload: { type: 'boolean', default: true, description: 'Run `haproxy -c` on the files before every reload.' },
+    check_timeout: { type: 'duration', default: '30s', description: '`haproxy -c` timeout.' },
+    min_reload_interval: { type: 'duration', default: '2s', description: 'At most one reload per this interval; changes arriving meanwhile join the next one.' },
+    remove_server_timeout: { type: 'duration', default: '2s', description: 'Retry `del server` this long while connections drain; then the server stays in maintenance until it can be deleted.' },
+    runtime_api: { type: 'boolean', default: true, description: 'Apply server and map changes through the Runtime API; false reloads on every change.' },
+  },
+} as const satisfies SectionSchema;
+
 /** Every section, in reference order. */
 export const configSchema = {
   top: topSchema,
@@ -189,6 +214,7 @@ export const configSchema = {
   template: templateSchema,
   backend: backendSchema,
   wait: waitSchema,
+  haproxy: haproxySchema,
   confdFile: confdFileSchema,
   confdTemplate: confdTemplateSchema,
 } as const;

@@ -79,6 +79,30 @@ export interface ResourceSpec {
 
 export type LogFormat = 'text' | 'json';
 
+/** `[haproxy]`: HAProxy as keyplate's child (see src/haproxy/). */
+export interface HaproxySpec {
+  readonly command: string;
+  readonly args: readonly string[];
+  readonly configFiles: readonly string[];
+  readonly masterSocket: string;
+  readonly adminSocket?: string;
+  readonly extraFiles: readonly string[];
+  /** Resource names applied through HAProxy; undefined = every resource. */
+  readonly resources?: readonly string[];
+  readonly cwd: string;
+  readonly stopSignal: string;
+  readonly killSignal: string;
+  readonly stopTimeoutMs: number;
+  readonly startTimeoutMs: number;
+  readonly reloadTimeoutMs: number;
+  readonly checkBeforeReload: boolean;
+  readonly checkTimeoutMs: number;
+  readonly minReloadIntervalMs: number;
+  readonly removeServerTimeoutMs: number;
+  readonly runtimeApi: boolean;
+  readonly origin: Origin;
+}
+
 export interface AppConfig {
   /** The config file this came from (absolute), or `<flags>` for an ad-hoc render. */
   readonly file: string;
@@ -89,4 +113,5 @@ export interface AppConfig {
   /** confd layout root (`<confdir>/conf.d`, `<confdir>/templates`), absolute. */
   readonly confDir?: string;
   readonly resources: readonly ResourceSpec[];
+  readonly haproxy?: HaproxySpec;
 }
