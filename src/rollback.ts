@@ -1,0 +1,161 @@
+/**
+ * The commit half of the pipeline: install every changed file, run the reload commands, and on a
+ * failed reload put every previous file back (kept in memory, so no backup file is ever left
+ * behind) and run the reloads again.
+ */
+import type { Logger } from 'pino';
+import type { CommandSpec, ResourceSpec, TemplateSpec } from './config/types.ts';
+import { ResourceError, errorMessage } from './errors.ts';
+import { describeOutcome, outputTail, succeeded, type CommandResult, type CommandRunner } from './exec.ts';
+import {
+  atomicReplace,
+  removeFile,
+  stageFile,
+  type FileSnapshot,
+  type RenameFn,
+  type ReplaceMethod,
+  type StagedFile,
+} from './fsutil.ts';
+import { CommandStepError, type RollbackReport } from './step-error.ts';
+
+/** A template whose render differs from its destination, staged and ready to install. */
+export interface ChangedFile {
+  readonly template: TemplateSpec;
+  readonly staged: StagedFile;
+  /** The destination as it was before (null: there was none). */
+  readonly previous: FileSnapshot | null;
+}
+
+export interface CommitDeps {
+  readonly run: CommandRunner;
+  readonly logger: Logger;
+  readonly rename?: RenameFn;
+}
+
+/** One reload command to run: a template's, or the resource's (template undefined). */
+interface ReloadJob {
+  readonly cmd: CommandSpec;
+  readonly timeoutMs: number;
+  readonly vars: Readonly<Record<string, string>>;
+  readonly template?: TemplateSpec;
+}
+
+/** Outcome of a successful commit: reload results by destination, plus the resource-level one. */
+export interface CommitResult {
+  readonly reloads: ReadonlyMap<string, CommandResult>;
+  readonly resourceReload?: CommandResult;
+}
+
+/**
+ * Install all changed files. If one install fails, the files already installed are restored, the
+ * remaining stage files removed, and ResourceError step 'install' thrown.
+ */
+export async function installAll(deps: CommitDeps, spec: ResourceSpec, changed: readonly ChangedFile[]): Promise<void> {
+  for (let i = 0; i < changed.length; i++) {
+    const c = changed[i];
+    let method: ReplaceMethod;
+    try {
+      method = await atomicReplace(c.staged, c.template.dst, { rename: deps.rename });
+    } catch (e) {
+      await Promise.all(changed.slice(i).map((r) => r.staged.discard().catch(() => undefined)));
+      const errors = await restoreAll(deps, changed.slice(0, i));
+      const restored = i === 0 ? '' : errors.length ? `; restoring earlier files FAILED: ${errors.join('; ')}` : '; earlier files restored';
+      throw new ResourceError(spec.name, 'install', `${c.template.dst}: ${errorMessage(e)}${restored}`, { cause: e });
+    }
+    deps.logger.info({ dst: c.template.dst, method }, 'installed new file');
+  }
+}
+
+/** Put every previous file back (remove new files that had no predecessor). Returns error messages. */
+export async function restoreAll(deps: CommitDeps, changed: readonly ChangedFile[]): Promise<string[]> {
+  const errors: string[] = [];
+  for (const c of changed) {
+    try {
+      await restoreOne(deps, c);
+      deps.logger.warn({ dst: c.template.dst }, c.previous ? 'restored previous file' : 'removed new file (there was none before)');
+    } catch (e) {
+      errors.push(`${c.template.dst}: ${errorMessage(e)}`);
+      deps.logger.error({ dst: c.template.dst, err: errorMessage(e) }, 'could not restore previous file');
+    }
+  }
+  return errors;
+}
+
+async function restoreOne(deps: CommitDeps, c: ChangedFile): Promise<void> {
+  const dst = c.template.dst;
+  if (c.previous === null) return removeFile(dst);
+  const prev = c.previous;
+  const { mode, uid, gid } = prev.fingerprint;
+  // Unprivileged keyplate cannot give a file back to another owner: then restore content and mode.
+  const staged = await stageFile(dst, prev.contents, { mode, uid, gid }).catch((e: unknown) => {
+    if ((e as NodeJS.ErrnoException).code !== 'EPERM') throw e;
+    return stageFile(dst, prev.contents, { mode });
+  });
+  try {
+    await atomicReplace(staged, dst, { rename: deps.rename });
+  } finally {
+    await staged.discard();
+  }
+}
+
+function reloadJobs(spec: ResourceSpec, changed: readonly ChangedFile[]): ReloadJob[] {
+  const jobs: ReloadJob[] = [];
+  for (const c of changed) {
+    const t = c.template;
+    if (t.reloadCmd === undefined) continue;
+    jobs.push({ cmd: t.reloadCmd, timeoutMs: t.reloadTimeoutMs, template: t, vars: { src: t.dst, dst: t.dst, name: spec.name } });
+  }
+  if (spec.reloadCmd !== undefined) {
+    const first = changed[0]?.template.dst ?? '';
+    jobs.push({ cmd: spec.reloadCmd, timeoutMs: spec.reloadTimeoutMs, vars: { src: first, dst: first, name: spec.name } });
+  }
+  return jobs;
+}
+
+/**
+ * Install, then reload. A failed reload restores every previous file, re-runs all reloads and
+ * throws CommandStepError step 'reload' with a RollbackReport.
+ */
+export async function commit(deps: CommitDeps, spec: ResourceSpec, changed: readonly ChangedFile[]): Promise<CommitResult> {
+  await installAll(deps, spec, changed);
+  const jobs = reloadJobs(spec, changed);
+  const reloads = new Map<string, CommandResult>();
+  let resourceReload: CommandResult | undefined;
+  for (const job of jobs) {
+    // Once files are installed the transaction completes: reloads ignore abort, bounded by their timeouts.
+    const result = await deps.run(job.cmd, { vars: job.vars, timeoutMs: job.timeoutMs });
+    if (job.template) reloads.set(job.template.dst, result);
+    else resourceReload = result;
+    if (!succeeded(result)) throw await rollBack(deps, spec, changed, jobs, job, result);
+    deps.logger.info({ dst: job.template?.dst, command: result.command, durationMs: result.durationMs }, 'reload succeeded');
+  }
+  return { reloads, resourceReload };
+}
+
+async function rollBack(
+  deps: CommitDeps,
+  spec: ResourceSpec,
+  changed: readonly ChangedFile[],
+  jobs: readonly ReloadJob[],
+  failed: ReloadJob,
+  result: CommandResult,
+): Promise<CommandStepError> {
+  const restoreErrors = await restoreAll(deps, changed);
+  const second: CommandResult[] = [];
+  for (const job of jobs) second.push(await deps.run(job.cmd, { vars: job.vars, timeoutMs: job.timeoutMs }));
+  const report: RollbackReport = {
+    restored: restoreErrors.length === 0,
+    reloadOk: second.every(succeeded),
+    reloads: second,
+    restoreErrors,
+  };
+  const who = failed.template ? `reload_cmd of ${failed.template.dst}` : 'resource reload_cmd';
+  const restored = report.restored
+    ? 'the previous config was restored'
+    : `restoring the previous config FAILED (${restoreErrors.join('; ')})`;
+  const again = report.reloadOk ? 'the reload was re-run and succeeded' : 'the reload was re-run and FAILED again';
+  const tail = outputTail(result);
+  const message = `${who} (${result.command}) ${describeOutcome(result, failed.timeoutMs)}; ${restored}; ${again}${tail ? `\n${tail}` : ''}`;
+  deps.logger.error({ dst: failed.template?.dst, restored: report.restored, reloadOk: report.reloadOk }, 'reload failed, rolled back');
+  return new CommandStepError(spec.name, 'reload', message, { result, template: failed.template?.dst, rollback: report });
+}
