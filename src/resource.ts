@@ -18,7 +18,8 @@ import {
   type RenameFn,
 } from './fsutil.ts';
 import type { RejectedRenders } from './rejected.ts';
-import { commit, type ChangedFile } from './rollback.ts';
+import { commit, type Applier, type ChangedFile } from './rollback.ts';
+export type { Applier, ApplierResult } from './rollback.ts';
 import { CommandStepError } from './step-error.ts';
 import { dirname } from 'node:path';
 
@@ -32,6 +33,8 @@ export interface PipelineDeps {
   readonly logger: Logger;
   /** Injectable rename (tests simulate EBUSY); default fs.rename. */
   readonly rename?: RenameFn;
+  /** A consumer that follows installs itself (supervised HAProxy) instead of reload commands. */
+  readonly applier?: Applier;
 }
 
 export interface ProcessOptions {
@@ -96,8 +99,14 @@ async function renderAll(deps: PipelineDeps, spec: ResourceSpec, signal?: AbortS
 /** Compare without touching the disk (noop). */
 async function planOnly(spec: ResourceSpec, t: TemplateSpec, contents: string): Promise<Plan> {
   const previous = await snapshotFile(t.dst).catch((e: unknown) => Promise.reject(wrap(spec, 'compare', t, e)));
+  if (isForeign(t, previous)) return { template: t, contents, previous, diff: null };
   const diff = diffFingerprints(plannedFingerprint(contents, t, previous?.fingerprint ?? null), previous?.fingerprint ?? null);
   return { template: t, contents, previous, diff };
+}
+
+/** An existing destination without the template's foreign_marker belongs to the operator (e.g. a mounted PEM). */
+function isForeign(t: TemplateSpec, previous: FileSnapshot | null): boolean {
+  return t.foreignMarker !== undefined && previous !== null && !previous.contents.includes(t.foreignMarker);
 }
 
 /** Stage beside the destination and compare; an unchanged stage is discarded at once. */
@@ -109,6 +118,7 @@ async function stageOne(spec: ResourceSpec, t: TemplateSpec, contents: string): 
   } catch (e) {
     throw wrap(spec, 'compare', t, e);
   }
+  if (isForeign(t, previous)) return { template: t, contents, previous, diff: null };
   const staged = await stageFile(t.dst, contents, t).catch((e: unknown) => {
     const hint = (e as NodeJS.ErrnoException).code === 'ENOENT' && !t.makeDirectories ? ' (set make_directories = true?)' : '';
     return Promise.reject(new ResourceError(spec.name, 'stage', `${t.dst}: ${errorMessage(e)}${hint}`, { cause: e }));
@@ -221,6 +231,6 @@ export async function processResource(deps: PipelineDeps, spec: ResourceSpec, op
     throw e;
   }
   for (const p of plans) if (p.changed) logger.info({ dst: p.template.dst, diff: p.diff }, 'destination changed');
-  const committed = await commit({ run: deps.run, logger, rename: deps.rename }, spec, changed);
+  const committed = await commit({ run: deps.run, logger, rename: deps.rename, applier: deps.applier }, spec, changed);
   return result(spec, plans, true, started, { checks, ...committed });
 }

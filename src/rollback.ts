@@ -26,10 +26,25 @@ export interface ChangedFile {
   readonly previous: FileSnapshot | null;
 }
 
+/** Makes a consumer follow new files itself (the supervised HAProxy): install runs inside its queue. */
+export interface Applier {
+  apply(install: () => Promise<void>): Promise<ApplierResult>;
+}
+
+export interface ApplierResult {
+  readonly ok: boolean;
+  /** runtime | reload | none | start */
+  readonly method: string;
+  /** Why it failed (HAProxy's own message), or what it did. */
+  readonly message: string;
+}
+
 export interface CommitDeps {
   readonly run: CommandRunner;
   readonly logger: Logger;
   readonly rename?: RenameFn;
+  /** When set, install + reload go through it; a refusal restores every previous file. */
+  readonly applier?: Applier;
 }
 
 /** One reload command to run: a template's, or the resource's (template undefined). */
@@ -117,7 +132,8 @@ function reloadJobs(spec: ResourceSpec, changed: readonly ChangedFile[]): Reload
  * throws CommandStepError step 'reload' with a RollbackReport.
  */
 export async function commit(deps: CommitDeps, spec: ResourceSpec, changed: readonly ChangedFile[]): Promise<CommitResult> {
-  await installAll(deps, spec, changed);
+  if (deps.applier) await applyThrough(deps, deps.applier, spec, changed);
+  else await installAll(deps, spec, changed);
   const jobs = reloadJobs(spec, changed);
   const reloads = new Map<string, CommandResult>();
   let resourceReload: CommandResult | undefined;
@@ -158,4 +174,26 @@ async function rollBack(
   const message = `${who} (${result.command}) ${describeOutcome(result, failed.timeoutMs)}; ${restored}; ${again}${tail ? `\n${tail}` : ''}`;
   deps.logger.error({ dst: failed.template?.dst, restored: report.restored, reloadOk: report.reloadOk }, 'reload failed, rolled back');
   return new CommandStepError(spec.name, 'reload', message, { result, template: failed.template?.dst, rollback: report });
+}
+
+/**
+ * Install through the applier (it checks, then applies live or reloads). When it refuses, the
+ * previous files go back through it too, so the consumer ends where it started.
+ */
+async function applyThrough(deps: CommitDeps, applier: Applier, spec: ResourceSpec, changed: readonly ChangedFile[]): Promise<void> {
+  const r = await applier.apply(() => installAll(deps, spec, changed));
+  if (r.ok) {
+    deps.logger.info({ method: r.method, reason: r.message }, 'applied');
+    return;
+  }
+  let restoreErrors: string[] = [];
+  const back = await applier.apply(async () => {
+    restoreErrors = await restoreAll(deps, changed);
+  });
+  const report: RollbackReport = { restored: restoreErrors.length === 0, reloadOk: back.ok, reloads: [], restoreErrors };
+  const result: CommandResult = { command: `apply (${r.method})`, exitCode: 1, signal: null, timedOut: false, stdout: '', stderr: r.message, durationMs: 0 };
+  const restored = report.restored ? 'the previous files were restored' : `restoring the previous files FAILED (${restoreErrors.join('; ')})`;
+  const message = `${r.method} failed: ${r.message}; ${restored}; ${back.ok ? 'the running config is unchanged' : `putting the previous config back also failed: ${back.message}`}`;
+  deps.logger.error({ restored: report.restored, reloadOk: back.ok }, 'apply failed, rolled back');
+  throw new CommandStepError(spec.name, 'reload', message, { result, rollback: report });
 }

@@ -8,7 +8,8 @@ import { loadConfig } from '../config/load.ts';
 import { createCommandRunner } from '../exec.ts';
 import { createLogger } from '../log.ts';
 import { presetFunctions } from '../presets/functions.ts';
-import { processResource } from '../resource.ts';
+import type { HaproxyHost } from '../haproxy-host.ts';
+import { processResource, RejectedRenders } from '../resource.ts';
 import { createTemplateEngine, type TemplateEngine } from '../template/index.ts';
 import type { ProcessFn } from '../worker.ts';
 
@@ -47,16 +48,18 @@ export function makeEngine(io: CliIo, logger: Logger): TemplateEngine {
 }
 
 /** The pipeline bound to an engine, a command runner and a logger. */
-export function makeProcess(engine: TemplateEngine, logger: Logger, io: CliIo): ProcessFn {
+export function makeProcess(engine: TemplateEngine, logger: Logger, io: CliIo, host?: HaproxyHost): ProcessFn {
   const run = createCommandRunner({ logger, env: io.env });
+  const rejected = new RejectedRenders();
   return (spec, tree, opts) =>
     processResource(
       {
         render: (t) => engine.renderFile(t.src, { resource: spec.name, tree, vars: { vars: spec.vars ?? {} }, signal: opts.signal }),
         run,
         logger: logger.child({ resource: spec.name }),
+        applier: host?.serves(spec.name) ? host : undefined,
       },
       spec,
-      opts,
+      { ...opts, rejected },
     );
 }

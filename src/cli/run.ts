@@ -1,6 +1,10 @@
-/** `keyplate run`: the daemon (watch/interval) or, with --onetime, one pass with a summary. */
+/**
+ * `keyplate run`: the daemon (watch/interval, and the supervised HAProxy when `[haproxy]` is
+ * configured) or, with --onetime, one pass with a summary.
+ */
 import { rm, writeFile } from 'node:fs/promises';
-import { ExitCode, type ExitCodeValue } from '../errors.ts';
+import { errorMessage, ExitCode, exitCodeOf, type ExitCodeValue } from '../errors.ts';
+import { HaproxyHost } from '../haproxy-host.ts';
 import { createRunner, type RunSummary } from '../runner.ts';
 import { loadAppConfig, makeEngine, makeLogger, makeProcess, type CliIo, type GlobalFlags } from './app.ts';
 
@@ -17,9 +21,27 @@ export async function runCommand(io: CliIo, flags: RunFlags, signal?: AbortSigna
   const logger = makeLogger(io, flags, config);
   for (const w of warnings) logger.warn(w);
   const engine = makeEngine(io, logger);
+  const names = config.resources.map((r) => r.name);
+  const host = config.haproxy && !flags.onetime && !flags.noop ? new HaproxyHost(config.haproxy, names, { logger, env: io.env }) : undefined;
+  const stop = new AbortController();
+  let fatal: unknown;
+  const die = (e: unknown) => {
+    fatal ??= e;
+    logger.fatal({ err: errorMessage(e) }, 'stopping');
+    stop.abort(e);
+  };
+  signal?.addEventListener('abort', () => stop.abort(signal.reason), { once: true });
   const runner = createRunner(
     config,
-    { process: makeProcess(engine, logger, io), logger, env: io.env, fetch: io.fetch },
+    {
+      process: makeProcess(engine, logger, io, host),
+      logger,
+      env: io.env,
+      fetch: io.fetch,
+      onCycle: (o) => {
+        if (o.ok && host?.serves(o.resource)) host.resourceReady(o.resource, stop.signal).catch(die);
+      },
+    },
     { noop: flags.noop ?? false, intervalMs: flags.interval !== undefined ? flags.interval * 1000 : undefined, only: flags.resource },
   );
   if (flags.onetime) {
@@ -31,14 +53,16 @@ export async function runCommand(io: CliIo, flags: RunFlags, signal?: AbortSigna
       await runner.close();
     }
   }
+  host?.closed.catch(die);
   if (config.pidFile) await writeFile(config.pidFile, `${process.pid}\n`, { mode: 0o644 });
   try {
-    await runner.start(signal ?? new AbortController().signal);
+    await runner.start(stop.signal);
   } finally {
+    await host?.stop().catch((e) => logger.error({ err: errorMessage(e) }, 'stopping HAProxy failed'));
     if (config.pidFile) await rm(config.pidFile, { force: true });
   }
   logger.info('stopped');
-  return ExitCode.OK;
+  return fatal === undefined ? ExitCode.OK : exitCodeOf(fatal);
 }
 
 export function formatSummary(summary: RunSummary): string {

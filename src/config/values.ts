@@ -57,6 +57,7 @@ export function parseDuration(v: unknown, at: At): number {
     return Math.round(v * 1000);
   }
   const s = expectString(v, at, 'a duration (seconds as a number, or a string like "500ms", "2s", "1m")').trim();
+  if (/^\d+(\.\d+)?$/.test(s)) return Math.round(Number(s) * 1000); // "10" from ${VAR}: seconds
   if (!DURATION.test(s)) {
     throw failAt(at, `invalid duration "${s}": write a number of seconds or a string like "500ms", "2s", "1m", "1h30m"`);
   }
