@@ -67,10 +67,32 @@ export function selectResources(config: AppConfig, only?: readonly string[]): Re
   return picked;
 }
 
-export function createRunner(config: AppConfig, deps: RunnerDeps, opts: RunnerOptions): Runner {
+/** Identity of a resource's definition, ignoring where in the file it was written. */
+function specKey(spec: ResourceSpec): string {
+  return JSON.stringify(spec, (k, v) => (k === 'origin' ? undefined : v));
+}
+
+interface Running {
+  readonly worker: ResourceWorker;
+  readonly key: string;
+  readonly stop: AbortController;
+  readonly done: Promise<void>;
+}
+
+export interface ReconfigureSummary {
+  readonly added: readonly string[];
+  readonly removed: readonly string[];
+  readonly restarted: readonly string[];
+  readonly unchanged: readonly string[];
+}
+
+export function createRunner(config: AppConfig, deps: RunnerDeps, opts: RunnerOptions): Runner & {
+  /** Daemon mode: swap to a new config, restarting only the resources whose definition changed. */
+  reconfigure(next: AppConfig): Promise<ReconfigureSummary>;
+} {
   const clock = deps.clock ?? systemClock;
-  const baseDir = config.file.startsWith('<') ? process.cwd() : config.file.replace(/\/[^/]*$/, '') || '/';
-  const workers = selectResources(config, opts.only).map((spec) => {
+  const baseDirOf = (c: AppConfig) => (c.file.startsWith('<') ? process.cwd() : c.file.replace(/\/[^/]*$/, '') || '/');
+  const build = (spec: ResourceSpec, baseDir: string): ResourceWorker => {
     const log = deps.logger.child({ resource: spec.name });
     const sources = spec.backends.map((b) => {
       const blog = log.child({ backend: b.name });
@@ -79,14 +101,37 @@ export function createRunner(config: AppConfig, deps: RunnerDeps, opts: RunnerOp
       return new Source(withInterval, (deps.createBackend ?? createBackend)(b.kind, b.name, b.options, ctx), blog, clock);
     });
     return new ResourceWorker(spec, sources, { process: deps.process, logger: log, clock, onCycle: deps.onCycle });
-  });
+  };
+  const closeWorker = (w: ResourceWorker) => Promise.all(w.sources.map((s) => s.backend.close().catch(() => {})));
+  let workers = selectResources(config, opts.only).map((spec) => build(spec, baseDirOf(config)));
+  const running = new Map<string, Running>();
+  let main: AbortSignal | undefined;
 
-  const close = async () => {
-    await Promise.all(workers.flatMap((w) => w.sources.map((s) => s.backend.close().catch(() => {}))));
+  const launch = (w: ResourceWorker) => {
+    const stop = new AbortController();
+    const relay = () => stop.abort(main?.reason);
+    main?.addEventListener('abort', relay, { once: true });
+    const done = w
+      .start({ noop: opts.noop, signal: stop.signal })
+      .finally(() => {
+        main?.removeEventListener('abort', relay);
+        return closeWorker(w);
+      })
+      .then(() => undefined);
+    running.set(w.spec.name, { worker: w, key: specKey(w.spec), stop, done });
+  };
+  const halt = async (name: string) => {
+    const r = running.get(name);
+    if (!r) return;
+    running.delete(name);
+    r.stop.abort(new Error('resource removed or changed by a config reload'));
+    await r.done;
   };
 
   return {
-    workers,
+    get workers() {
+      return workers;
+    },
     async runOnce(signal) {
       const resources: ResourceSummary[] = [];
       for (const w of workers) {
@@ -102,11 +147,42 @@ export function createRunner(config: AppConfig, deps: RunnerDeps, opts: RunnerOp
       return { resources, exitCode: failed ? failed.exitCode : ExitCode.OK };
     },
     async start(signal) {
+      main = signal;
       deps.logger.info({ resources: workers.map((w) => w.spec.name) }, `watching ${workers.length} resource(s)`);
-      await Promise.all(workers.map((w) => w.start({ noop: opts.noop, signal })));
-      await close();
+      for (const w of workers) launch(w);
+      if (!signal.aborted) await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+      while (running.size > 0) await Promise.all([...running.values()].map((r) => (running.delete(r.worker.spec.name), r.done)));
+    },
+    async reconfigure(next) {
+      const specs = selectResources(next, opts.only);
+      const names = new Set(specs.map((s) => s.name));
+      const summary = { added: [] as string[], removed: [] as string[], restarted: [] as string[], unchanged: [] as string[] };
+      for (const name of [...running.keys()]) {
+        if (!names.has(name)) {
+          await halt(name);
+          summary.removed.push(name);
+        }
+      }
+      const nextWorkers: ResourceWorker[] = [];
+      for (const spec of specs) {
+        const current = running.get(spec.name);
+        if (current && current.key === specKey(spec)) {
+          nextWorkers.push(current.worker);
+          summary.unchanged.push(spec.name);
+          continue;
+        }
+        if (current) await halt(spec.name);
+        const w = build(spec, baseDirOf(next));
+        nextWorkers.push(w);
+        (current ? summary.restarted : summary.added).push(spec.name);
+        if (main && !main.aborted) launch(w);
+      }
+      workers = nextWorkers;
+      return summary;
     },
     status: () => workers.map((w) => w.status()),
-    close,
+    close: async () => {
+      await Promise.all(workers.map(closeWorker));
+    },
   };
 }

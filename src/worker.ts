@@ -6,6 +6,7 @@
 import type { Logger } from 'pino';
 import type { ResourceSpec } from './config/types.ts';
 import { errorMessage, isAppError } from './errors.ts';
+import { DataGuard, DEFAULT_GUARD, type GuardSpec } from './guard.ts';
 import { mergeSources } from './merge.ts';
 import type { ProcessResult } from './resource.ts';
 import { abortableSleep, backoff, debounce, DEFAULT_RETRY, systemClock, type Clock, type Debouncer } from './schedule.ts';
@@ -17,6 +18,8 @@ export type ProcessFn = (spec: ResourceSpec, tree: KeyTree, opts: { noop: boolea
 
 export interface WorkerDeps {
   readonly process: ProcessFn;
+  /** Data guards for this resource (default: refuse an emptied prefix, allow any shrink). */
+  readonly guard?: GuardSpec;
   readonly logger: Logger;
   readonly clock?: Clock;
   /** Called after every cycle, for metrics and health. */
@@ -53,11 +56,13 @@ export class ResourceWorker {
   #fetchAttempt = 0;
   #lastSuccessAt?: number;
   #lastError?: string;
+  readonly #guard: DataGuard;
 
   constructor(spec: ResourceSpec, sources: readonly Source[], deps: WorkerDeps) {
     this.spec = spec;
     this.sources = sources;
     this.#deps = deps;
+    this.#guard = new DataGuard(deps.guard ?? spec.guard ?? DEFAULT_GUARD);
     this.#clock = deps.clock ?? systemClock;
     this.#log = deps.logger;
   }
@@ -145,7 +150,9 @@ export class ResourceWorker {
       const tree = mergeSources(this.sources, (c) =>
         this.#log.warn({ key: c.key, winner: c.winner, loser: c.loser }, `key collision: ${c.key} is set by both ${c.loser} and ${c.winner}; ${c.winner} wins`),
       );
+      if (!opts.noop) this.#guard.check(this.spec.name, this.sources);
       const result = await this.#deps.process(this.spec, tree, opts);
+      if (!opts.noop) this.#guard.accept(this.sources);
       this.#renders++;
       this.#lastSuccessAt = this.#clock.now();
       this.#lastError = undefined;

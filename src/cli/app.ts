@@ -19,6 +19,8 @@ export interface CliIo {
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly fetch?: typeof globalThis.fetch;
   readonly cwd?: string;
+  /** Subscribe to a process signal (SIGHUP reloads the config); returns the unsubscribe. */
+  readonly onSignal?: (signal: 'SIGHUP', listener: () => void) => () => void;
 }
 
 export interface GlobalFlags {

@@ -5,7 +5,10 @@
 import { rm, writeFile } from 'node:fs/promises';
 import { errorMessage, ExitCode, exitCodeOf, type ExitCodeValue } from '../errors.ts';
 import { HaproxyHost } from '../haproxy-host.ts';
-import { createRunner, type RunSummary } from '../runner.ts';
+import type { Logger } from 'pino';
+import type { AppConfig } from '../config/types.ts';
+import { createRunner, type ReconfigureSummary, type RunSummary } from '../runner.ts';
+import type { TemplateEngine } from '../template/index.ts';
 import { loadAppConfig, makeEngine, makeLogger, makeProcess, type CliIo, type GlobalFlags } from './app.ts';
 
 export interface RunFlags extends GlobalFlags {
@@ -54,15 +57,48 @@ export async function runCommand(io: CliIo, flags: RunFlags, signal?: AbortSigna
     }
   }
   host?.closed.catch(die);
+  let reloading = Promise.resolve();
+  const offHup = io.onSignal?.('SIGHUP', () => {
+    reloading = reloading.then(() => reloadConfig({ io, flags, logger, engine, current: config, reconfigure: (c) => runner.reconfigure(c) }));
+  });
   if (config.pidFile) await writeFile(config.pidFile, `${process.pid}\n`, { mode: 0o644 });
   try {
     await runner.start(stop.signal);
   } finally {
+    offHup?.();
+    await reloading;
     await host?.stop().catch((e) => logger.error({ err: errorMessage(e) }, 'stopping HAProxy failed'));
     if (config.pidFile) await rm(config.pidFile, { force: true });
   }
   logger.info('stopped');
   return fatal === undefined ? ExitCode.OK : exitCodeOf(fatal);
+}
+
+interface ReloadInput {
+  readonly io: CliIo;
+  readonly flags: RunFlags;
+  readonly logger: Logger;
+  readonly engine: TemplateEngine;
+  readonly current: AppConfig;
+  readonly reconfigure: (next: AppConfig) => Promise<ReconfigureSummary>;
+}
+
+/** SIGHUP: validate the whole new config (and compile every template) before swapping; a bad one changes nothing. */
+async function reloadConfig(r: ReloadInput): Promise<void> {
+  r.logger.info('SIGHUP: re-reading the configuration');
+  let next: AppConfig;
+  try {
+    next = await loadAppConfig(r.flags, r.io, (w) => r.logger.warn(w));
+    for (const res of next.resources) for (const t of res.templates) r.engine.compileFile(t.src, res.name);
+  } catch (e) {
+    r.logger.error({ err: errorMessage(e) }, 'config reload refused: the new configuration is invalid; still running the previous one');
+    return;
+  }
+  if (JSON.stringify(next.haproxy ?? null, (k, v) => (k === 'origin' ? undefined : v)) !== JSON.stringify(r.current.haproxy ?? null, (k, v) => (k === 'origin' ? undefined : v))) {
+    r.logger.warn('the [haproxy] section changed: restart keyplate to apply it (the resources of the new config are applied now)');
+  }
+  const summary = await r.reconfigure(next);
+  r.logger.info({ ...summary }, 'configuration reloaded');
 }
 
 export function formatSummary(summary: RunSummary): string {

@@ -22,6 +22,7 @@ const KIND_TEXT: Record<ValueKind, string> = {
   'log-format': 'string',
   table: 'table',
   tables: 'array of tables',
+  fraction: 'fraction',
 };
 
 /** Escape `<` (HTML to GitHub) and `*` (emphasis) outside code spans, and `|` (table cells) everywhere. */

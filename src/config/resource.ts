@@ -31,6 +31,8 @@ export async function buildResource(ctx: LoadContext, at: At, raw: unknown, defa
     reloadCmd: v.reload_cmd,
     reloadTimeoutMs: v.reload_timeout,
     debounce: v.wait,
+    guard: { refuseEmpty: v.guard_empty, maxShrink: v.max_shrink },
+    missingKeys: readMissing(child(at, 'missing_keys'), v.missing_keys),
     vars: v.vars === undefined ? undefined : readVars(child(at, 'vars'), v.vars),
     origin: { file: at.doc.file, line: pos?.line },
   };
@@ -44,4 +46,9 @@ function readVars(at: At, table: Readonly<Record<string, unknown>>): Record<stri
     out[k] = v;
   }
   return out;
+}
+
+function readMissing(at: At, v: string): 'error' | 'empty' {
+  if (v === 'error' || v === 'empty') return v;
+  throw failAt(at, `expected "error" or "empty", got ${JSON.stringify(v)}`);
 }

@@ -22,7 +22,8 @@ export type ValueKind =
   | 'log-level'
   | 'log-format'
   | 'table'
-  | 'tables';
+  | 'tables'
+  | 'fraction';
 
 export interface KeySpec {
   readonly type: ValueKind;
@@ -94,6 +95,21 @@ export const resourceSchema = {
     backend: { type: 'table', description: '`[resource.backend.<kind>]`: one table per backend kind (see below). At least one backend (here or in default_backends).', seeAlso: ['backends'] },
     reload_cmd: { type: 'command', description: 'Run once after any of the resource\'s templates changed. String: run with `/bin/sh -c`; array of strings: argv, no shell.' },
     reload_timeout: { type: 'duration', default: '30s', description: 'Kill the resource reload_cmd (whole process group) after this long.' },
+    guard_empty: {
+      type: 'boolean',
+      default: true,
+      description: 'Data guard: refuse to install a render in which a read prefix that had keys is empty (a backend answering "nothing" during a failover). The last good files stay; the next render that passes installs.',
+    },
+    max_shrink: {
+      type: 'fraction',
+      default: 1,
+      description: 'Data guard: refuse to install when the keys under a read prefix drop by more than this fraction at once (`0.5` or `"50%"`). 1 = any shrink is accepted.',
+    },
+    missing_keys: {
+      type: 'string',
+      default: 'error',
+      description: '`error`: `get`/`getv` of a missing key (without a default) fails the render and the destination keeps its last good version. `empty`: it renders as an empty string.',
+    },
     vars: {
       type: 'table',
       description: '`[resource.vars]`: string values (usually `"${ENV_VAR:-default}"`) that every template of the resource sees as `vars.<name>`.',

@@ -72,6 +72,10 @@ export interface ResourceSpec {
   readonly reloadCmd?: CommandSpec;
   readonly reloadTimeoutMs: number;
   readonly debounce: DebounceSpec;
+  /** Data guards (guard_empty, max_shrink). */
+  readonly guard?: { readonly refuseEmpty: boolean; readonly maxShrink: number };
+  /** What a missing key does in a template: error (default) or empty. */
+  readonly missingKeys?: 'error' | 'empty';
   /** `[resource.vars]`: strings every template sees as `vars.<name>`. */
   readonly vars?: Readonly<Record<string, string>>;
   readonly origin: Origin;

@@ -27,6 +27,7 @@ export interface ValueTypes {
   'log-format': LogFormat;
   table: TomlTable;
   tables: TomlTable[];
+  fraction: number;
 }
 
 type Coercer<K extends ValueKind> = (v: unknown, at: At) => ValueTypes[K];
@@ -163,6 +164,7 @@ export const coercers: { readonly [K in ValueKind]: Coercer<K> } = {
     if (!isTable(v)) throw failAt(at, `expected a table, got ${typeName(v)}`);
     return v;
   },
+  fraction: parseFraction,
   tables: (v, at) => {
     const name = at.path[at.path.length - 1];
     if (isTable(v)) throw failAt(at, `expected an array of tables: write [[…${String(name)}]] with double brackets`);
@@ -170,6 +172,17 @@ export const coercers: { readonly [K in ValueKind]: Coercer<K> } = {
     return v as TomlTable[];
   },
 };
+
+/** 0.25, "0.25" or "25%" → 0.25; must lie in [0, 1]. */
+function parseFraction(v: unknown, at: At): number {
+  let n = typeof v === 'number' ? v : NaN;
+  if (typeof v === 'string') {
+    const m = /^\s*(\d+(?:\.\d+)?)\s*(%?)\s*$/.exec(v);
+    if (m) n = Number(m[1]) / (m[2] ? 100 : 1);
+  }
+  if (!Number.isFinite(n) || n < 0 || n > 1) throw failAt(at, 'expected a fraction from 0 to 1 (e.g. 0.5) or a percentage string (e.g. "50%")');
+  return n;
+}
 
 export function coerce<K extends ValueKind>(kind: K, v: unknown, at: At): ValueTypes[K] {
   return (coercers[kind] as Coercer<K>)(v, at);
