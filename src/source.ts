@@ -159,8 +159,7 @@ export class Source {
         return;
       case 'connected':
         if (!this.#connected) this.#logger.info('backend connected again');
-        this.#connected = true;
-        this.#lastError = undefined;
+        this.#markSynced();
         return;
     }
   }

@@ -3,11 +3,12 @@
  * configured) or, with --onetime, one pass with a summary.
  */
 import { rm, writeFile } from 'node:fs/promises';
-import { errorMessage, ExitCode, exitCodeOf, type ExitCodeValue } from '../errors.ts';
+import { errorMessage, ExitCode, exitCodeOf, ResourceError, type ExitCodeValue } from '../errors.ts';
 import { HaproxyHost } from '../haproxy-host.ts';
 import type { Logger } from 'pino';
 import type { AppConfig } from '../config/types.ts';
-import { createRunner, type ReconfigureSummary, type RunSummary } from '../runner.ts';
+import { createRunner, type ReconfigureSummary, type Runner, type RunSummary } from '../runner.ts';
+import { createMetrics, healthReport, startStatusServer } from '../status/index.ts';
 import type { TemplateEngine } from '../template/index.ts';
 import { loadAppConfig, makeEngine, makeLogger, makeProcess, type CliIo, type GlobalFlags } from './app.ts';
 
@@ -16,6 +17,7 @@ export interface RunFlags extends GlobalFlags {
   readonly noop?: boolean;
   readonly interval?: number;
   readonly resource?: string[];
+  readonly listen?: string;
 }
 
 export async function runCommand(io: CliIo, flags: RunFlags, signal?: AbortSignal): Promise<ExitCodeValue> {
@@ -27,6 +29,8 @@ export async function runCommand(io: CliIo, flags: RunFlags, signal?: AbortSigna
   const names = config.resources.map((r) => r.name);
   const host = config.haproxy && !flags.onetime && !flags.noop ? new HaproxyHost(config.haproxy, names, { logger, env: io.env }) : undefined;
   const stop = new AbortController();
+  let runnerRef: { status(): ReturnType<Runner['status']> } | undefined;
+  const metrics = createMetrics({ status: () => runnerRef?.status() ?? [], haproxy: () => host?.controller });
   let fatal: unknown;
   const die = (e: unknown) => {
     fatal ??= e;
@@ -42,11 +46,14 @@ export async function runCommand(io: CliIo, flags: RunFlags, signal?: AbortSigna
       env: io.env,
       fetch: io.fetch,
       onCycle: (o) => {
+        metrics.observeCycle(o);
+        if (!o.ok && o.error instanceof ResourceError && o.error.step === 'guard') metrics.guardRefused(o.resource, /is empty/.test(o.error.message) ? 'empty' : 'shrink');
         if (o.ok && host?.serves(o.resource)) host.resourceReady(o.resource, stop.signal).catch(die);
       },
     },
     { noop: flags.noop ?? false, intervalMs: flags.interval !== undefined ? flags.interval * 1000 : undefined, only: flags.resource },
   );
+  runnerRef = runner;
   if (flags.onetime) {
     try {
       const summary = await runner.runOnce(signal);
@@ -57,6 +64,18 @@ export async function runCommand(io: CliIo, flags: RunFlags, signal?: AbortSigna
     }
   }
   host?.closed.catch(die);
+  const listen = flags.listen ?? config.http?.listen;
+  if (listen) {
+    const freshnessMs = config.http?.freshnessMs ?? 60_000;
+    await startStatusServer({
+      listen,
+      signal: stop.signal,
+      logger: logger.child({ component: 'http' }),
+      health: () => healthReport(runner.status(), Date.now(), { freshnessMs }),
+      metrics: () => metrics.metricsText(),
+      contentType: metrics.contentType,
+    });
+  }
   let reloading = Promise.resolve();
   const offHup = io.onSignal?.('SIGHUP', () => {
     reloading = reloading.then(() => reloadConfig({ io, flags, logger, engine, current: config, reconfigure: (c) => runner.reconfigure(c) }));

@@ -14,7 +14,7 @@ import { buildHaproxy } from './haproxy.ts';
 import { loadIncludeDir } from './include.ts';
 import { passwdLookup, type LookupUser } from './owner.ts';
 import { buildResource } from './resource.ts';
-import { topSchema } from './schema.ts';
+import { httpSchema, topSchema } from './schema.ts';
 import { readSection, withDefaults } from './section.ts';
 import { child, root } from './source.ts';
 import type { AppConfig, ResourceSpec } from './types.ts';
@@ -83,6 +83,8 @@ export async function loadConfig(input: LoadConfigInput): Promise<AppConfig> {
   }
   checkUniqueNames(resources);
   const haproxy = top.haproxy === undefined ? undefined : buildHaproxy(child(at, 'haproxy'), top.haproxy, resources);
+  const httpAt = child(at, 'http');
+  const http = top.http === undefined ? undefined : withDefaults(httpAt, readSection(httpAt, top.http, httpSchema).values, httpSchema);
   return deepFreeze({
     file: doc.file,
     logLevel: top.log_level,
@@ -92,5 +94,6 @@ export async function loadConfig(input: LoadConfigInput): Promise<AppConfig> {
     confDir,
     resources,
     haproxy,
+    http: http === undefined ? undefined : { listen: http.listen, freshnessMs: http.freshness },
   });
 }

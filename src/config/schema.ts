@@ -72,6 +72,7 @@ export const topSchema = {
       seeAlso: ['defaults', 'backends', 'backend'],
     },
     resource: { type: 'tables', description: '`[[resource]]`: one resource (see below).', seeAlso: ['resources', 'template'] },
+    http: { type: 'table', description: '`[http]`: the status listener with `/healthz` and `/metrics` (off unless `listen` is set; see below).', seeAlso: ['telemetry', 'status', 'metrics'] },
     haproxy: { type: 'table', description: '`[haproxy]`: run HAProxy as keyplate\'s child and apply changes live or by a confirmed reload (see below).', seeAlso: ['exec'] },
   },
   unsupported: {
@@ -223,6 +224,14 @@ export const haproxySchema = {
   },
 } as const satisfies SectionSchema;
 
+export const httpSchema = {
+  title: '[http] (status listener)',
+  keys: {
+    listen: { type: 'string', description: 'Address of the status listener: `"127.0.0.1:9100"`, `":9100"` (all interfaces) or `"9100"`. Unset: no listener. `keyplate run --listen` overrides it.' },
+    freshness: { type: 'duration', default: '60s', description: '`/healthz` answers 503 when a resource has not rendered yet, or one of its backends is disconnected and has not synced for this long.' },
+  },
+} as const satisfies SectionSchema;
+
 /** Every section, in reference order. */
 export const configSchema = {
   top: topSchema,
@@ -231,6 +240,7 @@ export const configSchema = {
   backend: backendSchema,
   wait: waitSchema,
   haproxy: haproxySchema,
+  http: httpSchema,
   confdFile: confdFileSchema,
   confdTemplate: confdTemplateSchema,
 } as const;

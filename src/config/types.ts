@@ -118,4 +118,5 @@ export interface AppConfig {
   readonly confDir?: string;
   readonly resources: readonly ResourceSpec[];
   readonly haproxy?: HaproxySpec;
+  readonly http?: { readonly listen?: string; readonly freshnessMs: number };
 }

@@ -1,0 +1,115 @@
+/**
+ * The health verdict `/healthz` serves, computed from worker statuses alone (pure: no clock, no
+ * state). A resource is healthy once it has rendered successfully and while every backend it reads
+ * is current: connected (its watch stream is up, or its last read succeeded), or disconnected for
+ * less than the freshness window counted from its last successful sync. Keyplate keeps serving the
+ * last good data while a backend is down; the window says how long that is acceptable.
+ */
+import type { SourceStatus } from '../source.ts';
+import type { WorkerStatus } from '../worker.ts';
+
+export interface HealthOptions {
+  /** How long a disconnected backend's last good data counts as current (`[http] freshness`). */
+  readonly freshnessMs: number;
+}
+
+export interface SourceHealth {
+  readonly backend: string;
+  readonly kind: string;
+  readonly ok: boolean;
+  readonly connected: boolean;
+  readonly revision?: string;
+  readonly keys: number;
+  /** Epoch ms of the last successful read or watch event. */
+  readonly lastSyncAt?: number;
+  /** How long the data may be behind the backend: 0 while connected; see `sourceLagMs`. */
+  readonly lagMs?: number;
+  readonly lastError?: string;
+  readonly reason?: string;
+}
+
+export interface ResourceHealth {
+  readonly resource: string;
+  readonly ok: boolean;
+  /** Why it is not ok, for humans (several reasons joined with "; "). */
+  readonly reason?: string;
+  readonly lastSuccessAt?: number;
+  /** The last cycle's error; informational, the last good render stays installed. */
+  readonly lastError?: string;
+  readonly renders: number;
+  readonly failures: number;
+  readonly sources: readonly SourceHealth[];
+}
+
+export interface HealthReport {
+  readonly ok: boolean;
+  /** Epoch ms the report was computed for. */
+  readonly now: number;
+  readonly freshnessMs: number;
+  readonly resources: readonly ResourceHealth[];
+}
+
+/**
+ * How far behind the backend a source's data may be, in ms: 0 while connected (a live watch or a
+ * successful last read), else the time since the last successful sync; undefined when it never
+ * synced. This is what `keyplate_watch_lag_seconds` exports and what the freshness window bounds.
+ */
+export function sourceLagMs(s: SourceStatus, now: number): number | undefined {
+  if (s.lastSyncAt === undefined) return undefined;
+  if (s.connected) return 0;
+  return Math.max(0, now - s.lastSyncAt);
+}
+
+/** Whole seconds for messages ("95 s"). */
+function secs(ms: number): string {
+  return `${Math.round(ms / 1000)} s`;
+}
+
+function withError(msg: string, err: string | undefined): string {
+  return err ? `${msg}: ${err}` : msg;
+}
+
+export function sourceHealth(s: SourceStatus, now: number, opts: HealthOptions): SourceHealth {
+  const lagMs = sourceLagMs(s, now);
+  const base = {
+    backend: s.backend,
+    kind: s.kind,
+    connected: s.connected,
+    keys: s.keys,
+    ...(s.revision !== undefined ? { revision: s.revision } : {}),
+    ...(s.lastSyncAt !== undefined ? { lastSyncAt: s.lastSyncAt } : {}),
+    ...(lagMs !== undefined ? { lagMs } : {}),
+    ...(s.lastError !== undefined ? { lastError: s.lastError } : {}),
+  };
+  if (s.lastSyncAt === undefined || lagMs === undefined) {
+    return { ...base, ok: false, reason: withError(`backend ${s.backend} has never synced`, s.lastError) };
+  }
+  if (lagMs > opts.freshnessMs) {
+    const reason = withError(`backend ${s.backend} has not synced for ${secs(lagMs)} (window ${secs(opts.freshnessMs)})`, s.lastError);
+    return { ...base, ok: false, reason };
+  }
+  return { ...base, ok: true };
+}
+
+export function resourceHealth(w: WorkerStatus, now: number, opts: HealthOptions): ResourceHealth {
+  const sources = w.sources.map((s) => sourceHealth(s, now, opts));
+  const reasons: string[] = [];
+  if (w.lastSuccessAt === undefined) reasons.push(withError('has not rendered successfully yet', w.lastError));
+  for (const s of sources) if (!s.ok && s.reason) reasons.push(s.reason);
+  return {
+    resource: w.resource,
+    ok: reasons.length === 0,
+    ...(reasons.length > 0 ? { reason: reasons.join('; ') } : {}),
+    ...(w.lastSuccessAt !== undefined ? { lastSuccessAt: w.lastSuccessAt } : {}),
+    ...(w.lastError !== undefined ? { lastError: w.lastError } : {}),
+    renders: w.renders,
+    failures: w.failures,
+    sources,
+  };
+}
+
+/** The verdict for every resource; `ok` only when all are ok. */
+export function healthReport(statuses: readonly WorkerStatus[], now: number, opts: HealthOptions): HealthReport {
+  const resources = statuses.map((w) => resourceHealth(w, now, opts));
+  return { ok: resources.every((r) => r.ok), now, freshnessMs: opts.freshnessMs, resources };
+}
