@@ -7,6 +7,7 @@ const needed = [
   { bin: 'etcd', pkg: 'etcd-server' },
   { bin: 'haproxy', pkg: 'haproxy' },
   { bin: 'openssl', pkg: 'openssl' },
+  { bin: 'tini', pkg: 'tini' },
 ];
 const has = (bin) => {
   try {

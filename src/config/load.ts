@@ -94,6 +94,6 @@ export async function loadConfig(input: LoadConfigInput): Promise<AppConfig> {
     confDir,
     resources,
     haproxy,
-    http: http === undefined ? undefined : { listen: http.listen, freshnessMs: http.freshness },
+    http: http === undefined ? undefined : { listen: http.listen?.trim() || undefined, freshnessMs: http.freshness },
   });
 }
