@@ -2,7 +2,8 @@
  * `keyplate render`: print what each resource would install (or a diff against its destination),
  * touching nothing. With a TEMPLATE argument it renders ad hoc from `--backend` URIs.
  */
-import { resolve } from 'node:path';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import type { BackendSpec, ResourceSpec } from '../config/types.ts';
 import { ExitCode, UsageError, type ExitCodeValue } from '../errors.ts';
 import { unifiedDiff } from '../fsutil.ts';
@@ -29,7 +30,7 @@ function adHocResource(template: string, flags: RenderFlags, cwd: string): Resou
   const src = resolve(cwd, template);
   return {
     name: 'adhoc',
-    templates: [{ src, dst: '/dev/null', checkTimeoutMs: 30_000, reloadTimeoutMs: 30_000, makeDirectories: false, origin: { file: '<command line>' } }],
+    templates: [{ src, dst: join(tmpdir(), `keyplate-adhoc-${process.pid}`, 'never-written'), checkTimeoutMs: 30_000, reloadTimeoutMs: 30_000, makeDirectories: false, origin: { file: '<command line>' } }],
     backends: adHocBackends(flags),
     reloadTimeoutMs: 30_000,
     debounce: { minMs: 0, maxMs: 0 },

@@ -1,0 +1,133 @@
+/** The command line: render (--diff, ad hoc), keys (--json), check, run --onetime, and exit codes. */
+import assert from 'node:assert/strict';
+import { readFile, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { ExitCode } from '../../src/errors.ts';
+import { runCli } from '../helpers/cli.ts';
+import { tempDir } from '../helpers/tmp.ts';
+
+async function project(t: Parameters<typeof tempDir>[0], opts: { check?: string; reload?: string; template?: string } = {}) {
+  const dir = await tempDir(t);
+  await writeFile(join(dir, 'data.yaml'), 'services:\n  web:\n    a: "10.0.0.1:80"\n    b: "10.0.0.2:80"\n');
+  await writeFile(join(dir, 'app.tmpl'), opts.template ?? '{% for s in gets("/services/web/*") %}server {{ s.Key | base }} {{ s.Value }}\n{% endfor %}');
+  const lines = [
+    '[[resource]]',
+    'name = "app"',
+    '[[resource.template]]',
+    'src = "app.tmpl"',
+    'dst = "out/app.cfg"',
+    'make_directories = true',
+    ...(opts.check ? [`check_cmd = ${JSON.stringify(opts.check)}`] : []),
+    ...(opts.reload ? [`reload_cmd = ${JSON.stringify(opts.reload)}`] : []),
+    '[resource.backend.file]',
+    'filepath = "data.yaml"',
+    'keys = ["/services"]',
+  ];
+  await writeFile(join(dir, 'config.toml'), `${lines.join('\n')}\n`);
+  return { dir, config: join(dir, 'config.toml'), dst: join(dir, 'out/app.cfg') };
+}
+
+const EXPECTED = 'server a 10.0.0.1:80\nserver b 10.0.0.2:80\n';
+
+describe('keyplate render', () => {
+  it('prints the rendered resource and touches nothing', async (t) => {
+    const p = await project(t);
+    const r = await runCli(['render', '-c', p.config]);
+    assert.equal(r.code, ExitCode.OK, r.stderr);
+    assert.equal(r.stdout, EXPECTED);
+    await assert.rejects(stat(p.dst), { code: 'ENOENT' });
+  });
+  it('--diff prints a unified diff against the destination', async (t) => {
+    const p = await project(t);
+    assert.equal((await runCli(['run', '--onetime', '-c', p.config])).code, 0);
+    await writeFile(join(p.dir, 'data.yaml'), 'services:\n  web:\n    a: "10.0.0.1:80"\n    c: "10.0.0.3:80"\n');
+    const r = await runCli(['render', '-c', p.config, '--diff']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^-server b 10\.0\.0\.2:80$/m);
+    assert.match(r.stdout, /^\+server c 10\.0\.0\.3:80$/m);
+    assert.equal(await readFile(p.dst, 'utf8'), EXPECTED, 'diff does not write');
+  });
+  it('renders a template ad hoc from a backend URI', async (t) => {
+    const p = await project(t);
+    const r = await runCli(['render', join(p.dir, 'app.tmpl'), '--backend', `file:${join(p.dir, 'data.yaml')}`]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, EXPECTED);
+  });
+  it('a template error exits 5 naming file:line:column', async (t) => {
+    const p = await project(t, { template: 'ok\n{{ getv("/missing/key") }}\n' });
+    const r = await runCli(['render', '-c', p.config]);
+    assert.equal(r.code, ExitCode.RENDER);
+    assert.match(r.stderr, /app\.tmpl:2:\d+: key does not exist: \/missing\/key/);
+  });
+});
+
+describe('keyplate keys', () => {
+  it('--json prints the normalized tree', async (t) => {
+    const p = await project(t);
+    const r = await runCli(['keys', '--backend', `file:${join(p.dir, 'data.yaml')}`, '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(JSON.parse(r.stdout), { '/services/web/a': '10.0.0.1:80', '/services/web/b': '10.0.0.2:80' });
+  });
+  it('strips a prefix and prints key = value lines', async (t) => {
+    const p = await project(t);
+    const r = await runCli(['keys', '--backend', `file:${join(p.dir, 'data.yaml')}`, '--prefix', '/services']);
+    assert.equal(r.stdout, '/web/a = "10.0.0.1:80"\n/web/b = "10.0.0.2:80"\n');
+  });
+  it('an unknown backend URI is a usage error', async () => {
+    const r = await runCli(['keys', '--backend', 'nosuch:x']);
+    assert.equal(r.code, ExitCode.USAGE);
+    assert.match(r.stderr, /unknown backend "nosuch"/);
+  });
+});
+
+describe('keyplate check', () => {
+  it('validates config and templates', async (t) => {
+    const p = await project(t);
+    const r = await runCli(['check', '-c', p.config]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /ok \(1 resource\(s\), 1 template\(s\)\)/);
+  });
+  it('a template syntax error exits 5; a config error exits 3 with file:line', async (t) => {
+    const p = await project(t, { template: '{% for x in %}\n' });
+    assert.equal((await runCli(['check', '-c', p.config])).code, ExitCode.RENDER);
+    await writeFile(p.config, `${await readFile(p.config, 'utf8')}bogus = 1\n`);
+    const r = await runCli(['check', '-c', p.config]);
+    assert.equal(r.code, ExitCode.CONFIG);
+    assert.match(r.stderr, /config\.toml:\d+/);
+  });
+  it('an unknown flag exits 2', async () => {
+    assert.equal((await runCli(['check', '--nope'])).code, ExitCode.USAGE);
+  });
+});
+
+describe('keyplate run --onetime', () => {
+  it('installs, then reports in sync', async (t) => {
+    const p = await project(t);
+    const first = await runCli(['run', '--onetime', '-c', p.config]);
+    assert.equal(first.code, 0, first.stderr);
+    assert.match(first.stderr, /app: updated/);
+    assert.equal(await readFile(p.dst, 'utf8'), EXPECTED);
+    const second = await runCli(['run', '--onetime', '-c', p.config]);
+    assert.match(second.stderr, /app: in sync/);
+  });
+  it('a failing check exits 6 and installs nothing', async (t) => {
+    const p = await project(t, { check: 'grep -q nothing-like-this {{ src }}' });
+    const r = await runCli(['run', '--onetime', '-c', p.config]);
+    assert.equal(r.code, ExitCode.CHECK);
+    assert.match(r.stderr, /app: FAILED \(exit 6\)/);
+    await assert.rejects(stat(p.dst), { code: 'ENOENT' });
+  });
+  it('a failing reload exits 7', async (t) => {
+    const p = await project(t, { reload: 'exit 3' });
+    const r = await runCli(['run', '--onetime', '-c', p.config]);
+    assert.equal(r.code, ExitCode.RELOAD);
+  });
+  it('--noop writes nothing', async (t) => {
+    const p = await project(t);
+    const r = await runCli(['run', '--onetime', '--noop', '-c', p.config]);
+    assert.equal(r.code, 0);
+    assert.match(r.stderr, /would change/);
+    await assert.rejects(stat(p.dst), { code: 'ENOENT' });
+  });
+});
