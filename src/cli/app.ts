@@ -44,6 +44,15 @@ export async function loadAppConfig(flags: GlobalFlags, io: CliIo, onWarning?: (
   return loadConfig({ file: configPath(flags, io), env: io.env, onWarning });
 }
 
+/** Load the config, then make the logger it asks for and log the loader's warnings with it. */
+export async function loadWithLogger(flags: GlobalFlags, io: CliIo): Promise<{ config: AppConfig; logger: Logger }> {
+  const warnings: string[] = [];
+  const config = await loadAppConfig(flags, io, (w) => warnings.push(w));
+  const logger = makeLogger(io, flags, config);
+  for (const w of warnings) logger.warn(w);
+  return { config, logger };
+}
+
 export function makeEngine(io: CliIo, logger: Logger): TemplateEngine {
   const preset = presetFunctions(logger);
   return createTemplateEngine({ env: io.env, globals: preset.globals, treeGlobals: preset.treeGlobals });

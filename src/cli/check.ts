@@ -5,7 +5,7 @@
  */
 import { ExitCode, type ExitCodeValue } from '../errors.ts';
 import { createRunner } from '../runner.ts';
-import { loadAppConfig, makeEngine, makeLogger, makeProcess, type CliIo, type GlobalFlags } from './app.ts';
+import { loadWithLogger, makeEngine, makeProcess, type CliIo, type GlobalFlags } from './app.ts';
 import { formatSummary } from './run.ts';
 
 export interface CheckFlags extends GlobalFlags {
@@ -13,10 +13,7 @@ export interface CheckFlags extends GlobalFlags {
 }
 
 export async function checkCommand(io: CliIo, flags: CheckFlags, signal?: AbortSignal): Promise<ExitCodeValue> {
-  const warnings: string[] = [];
-  const config = await loadAppConfig(flags, io, (w) => warnings.push(w));
-  const logger = makeLogger(io, flags, config);
-  for (const w of warnings) logger.warn(w);
+  const { config, logger } = await loadWithLogger(flags, io);
   const engine = makeEngine(io, logger);
   let templates = 0;
   for (const r of config.resources) {

@@ -10,7 +10,7 @@ import type { AppConfig } from '../config/types.ts';
 import { createRunner, type ReconfigureSummary, type Runner, type RunSummary } from '../runner.ts';
 import { createMetrics, healthReport, startStatusServer } from '../status/index.ts';
 import type { TemplateEngine } from '../template/index.ts';
-import { loadAppConfig, makeEngine, makeLogger, makeProcess, type CliIo, type GlobalFlags } from './app.ts';
+import { loadAppConfig, loadWithLogger, makeEngine, makeProcess, type CliIo, type GlobalFlags } from './app.ts';
 
 export interface RunFlags extends GlobalFlags {
   readonly onetime?: boolean;
@@ -21,10 +21,7 @@ export interface RunFlags extends GlobalFlags {
 }
 
 export async function runCommand(io: CliIo, flags: RunFlags, signal?: AbortSignal): Promise<ExitCodeValue> {
-  const warnings: string[] = [];
-  const config = await loadAppConfig(flags, io, (w) => warnings.push(w));
-  const logger = makeLogger(io, flags, config);
-  for (const w of warnings) logger.warn(w);
+  const { config, logger } = await loadWithLogger(flags, io);
   const engine = makeEngine(io, logger);
   const names = config.resources.map((r) => r.name);
   const host = config.haproxy && !flags.onetime && !flags.noop ? new HaproxyHost(config.haproxy, names, { logger, env: io.env }) : undefined;
