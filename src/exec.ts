@@ -3,6 +3,7 @@
  * timeout or abort the WHOLE process group is killed (SIGTERM, then SIGKILL after a grace period),
  * so `sh -c 'sleep 100'` leaves nothing behind. A non-zero exit is a result, never a throw.
  */
+import { readdir, readFile } from 'node:fs/promises';
 import { setTimeout as delay } from 'node:timers/promises';
 import { execa } from 'execa';
 import type { Logger } from 'pino';
@@ -72,6 +73,33 @@ function killGroup(pid: number, signal: NodeJS.Signals | 0): boolean {
   }
 }
 
+/**
+ * Whether a member of the process group still runs. A killed member whose parent (the leader)
+ * died first is re-parented to PID 1 and stays a zombie until PID 1 reaps it, which some inits do
+ * only every second or so: a zombie has exited and does not count (Linux /proc; elsewhere, any
+ * member counts).
+ */
+async function groupRunning(pgid: number): Promise<boolean> {
+  if (!killGroup(pgid, 0)) return false;
+  let entries: string[];
+  try {
+    entries = await readdir('/proc');
+  } catch {
+    return true;
+  }
+  for (const e of entries) {
+    if (!/^\d+$/.test(e)) continue;
+    try {
+      const stat = await readFile(`/proc/${e}/stat`, 'utf8');
+      const [state, , pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(pgrp) === pgid && state !== 'Z') return true;
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return false;
+}
+
 /** Arms the timeout / abort handling for one spawned group. */
 function groupKiller(pid: number | undefined, opts: RunOptions, graceMs: number) {
   let timedOut = false;
@@ -99,7 +127,7 @@ function groupKiller(pid: number | undefined, opts: RunOptions, graceMs: number)
       clearTimeout(timer);
       opts.signal?.removeEventListener('abort', onAbort);
       if (killedAt === undefined || pid === undefined) return;
-      while (killGroup(pid, 0) && performance.now() - killedAt < graceMs) await delay(25);
+      while ((await groupRunning(pid)) && performance.now() - killedAt < graceMs) await delay(25);
       clearTimeout(graceTimer);
       killGroup(pid, 'SIGKILL');
     },

@@ -90,6 +90,12 @@ async function renderAll(deps: PipelineDeps, spec: ResourceSpec, signal?: AbortS
       out.push(await deps.render(t));
     } catch (e) {
       if (signal?.aborted) throw e;
+      // an operator-owned destination (foreign_marker) is never written, so its data need not exist
+      if (t.foreignMarker !== undefined && isForeign(t, await snapshotFile(t.dst).catch(() => null))) {
+        deps.logger.info({ dst: t.dst }, 'destination belongs to the operator (no foreign_marker): not rendered, kept as it is');
+        out.push('');
+        continue;
+      }
       throw e instanceof ResourceError ? e : new ResourceError(spec.name, 'render', `${t.src}: ${errorMessage(e)}`, { cause: e });
     }
   }

@@ -1,8 +1,10 @@
 /**
  * One backend as one resource sees it: a prefix-stripped tree kept current by a full read, then by
  * watch deltas (or re-reads when the backend sends none), with the revision it reflects. While a
- * render runs the tree is frozen: deltas queue and apply right after, so a template never sees a
- * half-applied update.
+ * render runs the tree is frozen: deltas and full reads queue and apply right after, so a template
+ * never sees a half-applied update. A full read that races the watch (an `interval` beside
+ * `watch`) re-applies the deltas that arrived while it was in flight, so it never rolls back a
+ * newer change.
  */
 import type { Logger } from 'pino';
 import type { Backend, KeyChange, Revision, Snapshot, Unwatch, WatchEvent } from './backends/types.ts';
@@ -11,6 +13,21 @@ import { BackendError, errorMessage } from './errors.ts';
 import { addPrefix, isUnder, stripPrefix, type KeyPath } from './keys.ts';
 import { abortableSleep, backoff, DEFAULT_RETRY, systemClock, type Clock } from './schedule.ts';
 import { MemoryTree } from './tree.ts';
+
+/** Deltas delivered by the watch, with the revision of their batch. */
+interface Delta {
+  readonly revision?: Revision;
+  readonly changes: readonly KeyChange[];
+}
+
+/** What waits for the end of a render: deltas, or a full read plus the deltas to re-apply on it. */
+type Pending = { readonly changes: readonly KeyChange[] } | { readonly values: ReadonlyMap<KeyPath, string>; readonly replay: readonly KeyChange[] };
+
+/** True when both are numeric revisions and `rev` is not newer than `snapshot` (already in it). */
+function coveredBy(rev: Revision | undefined, snapshot: Revision | undefined): boolean {
+  if (rev === undefined || snapshot === undefined || !/^\d+$/.test(rev) || !/^\d+$/.test(snapshot)) return false;
+  return BigInt(rev) <= BigInt(snapshot);
+}
 
 export interface SourceStatus {
   readonly backend: string;
@@ -33,7 +50,9 @@ export class Source {
   #lastSyncAt?: number;
   #lastError?: string;
   #frozen = false;
-  #queued: KeyChange[] = [];
+  #queued: Pending[] = [];
+  /** One list per full read in flight: the deltas delivered meanwhile. */
+  readonly #inFlight = new Set<Delta[]>();
   #needsReload = false;
   #loaded = false;
   readonly #logger: Logger;
@@ -71,20 +90,30 @@ export class Source {
     };
   }
 
-  /** Full read. Returns true when the tree changed. On error the last good tree stays. */
+  /** Full read. Returns true when the tree changed (false while frozen: it applies on thaw). On error the last good tree stays. */
   async load(signal?: AbortSignal): Promise<boolean> {
     let snap: Snapshot;
+    const seen: Delta[] = [];
+    this.#inFlight.add(seen);
     try {
       snap = await this.backend.getValues(this.readPrefixes, { signal });
     } catch (e) {
       this.#markError(e);
       throw e instanceof BackendError ? e : new BackendError(this.backend.name, errorMessage(e), { cause: e });
+    } finally {
+      this.#inFlight.delete(seen);
     }
     this.#needsReload = false;
     this.#loaded = true;
-    this.#revision = snap.revision;
+    if (!coveredBy(snap.revision, this.#revision)) this.#revision = snap.revision;
     this.#markSynced();
-    return this.#replace(snap.values);
+    // Deltas delivered while the read was in flight may be newer than the snapshot.
+    const pending: Pending = { values: snap.values, replay: seen.filter((d) => !coveredBy(d.revision, snap.revision)).flatMap((d) => d.changes) };
+    if (this.#frozen) {
+      this.#queued.push(pending);
+      return false;
+    }
+    return this.#applyPending(pending);
   }
 
   freeze(): void {
@@ -96,7 +125,15 @@ export class Source {
     this.#frozen = false;
     const queued = this.#queued;
     this.#queued = [];
-    return this.#applyNow(queued);
+    let changed = false;
+    for (const p of queued) changed = this.#applyPending(p) || changed;
+    return changed;
+  }
+
+  #applyPending(p: Pending): boolean {
+    if ('changes' in p) return this.#applyNow(p.changes);
+    const replaced = this.#replace(p.values);
+    return this.#applyNow(p.replay) || replaced;
   }
 
   /**
@@ -144,7 +181,7 @@ export class Source {
           return;
         }
         const trigger = e.changes.some((c) => !this.readPrefixes.some((p) => isUnder(c.key, p)));
-        const changed = this.#apply(e.changes);
+        const changed = this.#apply(e.changes, e.revision);
         if (changed || trigger) onDirty(trigger ? 'watchKeys trigger' : 'change');
         return;
       }
@@ -164,10 +201,11 @@ export class Source {
     }
   }
 
-  #apply(changes: readonly KeyChange[]): boolean {
+  #apply(changes: readonly KeyChange[], revision: Revision | undefined): boolean {
     const relevant = changes.filter((c) => this.readPrefixes.some((p) => isUnder(c.key, p) || (c.recursive && isUnder(p, c.key))));
+    for (const seen of this.#inFlight) seen.push({ revision, changes: relevant });
     if (this.#frozen) {
-      this.#queued.push(...relevant);
+      this.#queued.push({ changes: relevant });
       return relevant.length > 0;
     }
     return this.#applyNow(relevant);
@@ -201,6 +239,9 @@ export class Source {
   }
 
   #markError(e: unknown): void {
+    // Connected until now (an idle watch delivers no events, yet its data is current): the
+    // freshness window of /healthz counts from this disconnect, not from the last event.
+    if (this.#connected) this.#lastSyncAt = this.#clock.now();
     this.#connected = false;
     this.#lastError = errorMessage(e);
     this.#logger.warn({ err: this.#lastError }, 'backend error');

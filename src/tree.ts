@@ -6,8 +6,8 @@
  * incremental `set`/`delete`, which is how watches apply deltas.
  */
 import { KeyNotFoundError } from './errors.ts';
-import { compileSegment, hasMeta } from './glob.ts';
-import { baseName, normalizeKey, type KeyPath } from './keys.ts';
+import { allChildrenOf, matchKeys, PatternCache, type GlobIndex } from './glob.ts';
+import { baseName, normalizeKey, parentKey, type KeyPath } from './keys.ts';
 
 /** A key/value pair. `Key`/`Value` are the Go spellings remco and confd templates use. */
 export interface KVPair {
@@ -50,6 +50,20 @@ export class MemoryTree implements KeyTree {
   /** dir → child name → number of keys at or below dir/child. */
   readonly #children = new Map<string, Map<string, number>>();
   readonly #sortedCache = new Map<string, string[]>();
+  /** lsdir results, dropped when a child of the directory gains its first or loses its last descendant. */
+  readonly #lsdirCache = new Map<string, readonly string[]>();
+  /** dir → its children that are keys, sorted (`gets("dir/*")`); dropped when one changes. */
+  readonly #childKeysCache = new Map<string, ChildKeys>();
+  /** Every key, sorted; dropped on any change. */
+  #sortedKeys: readonly string[] | undefined;
+  /** Parsed glob patterns (they do not depend on the tree's contents). */
+  readonly #patterns = new PatternCache();
+  /** The directory index as the glob walker sees it. */
+  readonly #globIndex: GlobIndex = {
+    children: (dir) => this.#children.get(dir),
+    sortedChildren: (dir) => this.#sortedChildren(dir),
+    has: (key) => this.#values.has(key),
+  };
 
   constructor(pairs?: Iterable<readonly [string, string]>) {
     if (pairs) for (const [k, v] of pairs) this.set(k, v);
@@ -65,6 +79,7 @@ export class MemoryTree implements KeyTree {
     const prev = this.#values.get(key);
     if (prev === value) return false;
     this.#values.set(key, value);
+    this.#changed(key);
     if (prev === undefined) this.#index(key, 1);
     return true;
   }
@@ -73,6 +88,7 @@ export class MemoryTree implements KeyTree {
   delete(rawKey: string): boolean {
     const key = normalizeKey(rawKey);
     if (!this.#values.delete(key)) return false;
+    this.#changed(key);
     this.#index(key, -1);
     return true;
   }
@@ -89,6 +105,9 @@ export class MemoryTree implements KeyTree {
     this.#values.clear();
     this.#children.clear();
     this.#sortedCache.clear();
+    this.#lsdirCache.clear();
+    this.#childKeysCache.clear();
+    this.#sortedKeys = undefined;
   }
 
   clone(): MemoryTree {
@@ -102,53 +121,76 @@ export class MemoryTree implements KeyTree {
     return new Map(this.#values as Map<KeyPath, string>);
   }
 
+  /** Number of keys at or below `prefix`, from the directory index (no scan). */
+  countUnder(prefix: string): number {
+    const p = normalizeKey(prefix);
+    if (p === '/') return this.#values.size;
+    const slash = p.lastIndexOf('/');
+    const parent = slash <= 0 ? '/' : p.slice(0, slash);
+    return this.#children.get(parent)?.get(p.slice(slash + 1)) ?? 0;
+  }
+
   exists(key: string): boolean {
-    return this.#values.has(normalizeKey(key));
+    // Stored keys are normal, so a hit needs no normalization.
+    return this.#values.has(key) || this.#values.has(normalizeKey(key));
   }
 
   get(key: string): KVPair {
-    const k = normalizeKey(key);
+    const k = this.#values.has(key) ? key : normalizeKey(key);
     const v = this.#values.get(k);
     if (v === undefined) throw new KeyNotFoundError(k);
     return kvPair(k, v);
   }
 
   getv(key: string, fallback?: string): string {
+    let v = this.#values.get(key);
+    if (v !== undefined) return v;
     const k = normalizeKey(key);
-    const v = this.#values.get(k);
+    if (k !== key) v = this.#values.get(k);
     if (v !== undefined) return v;
     if (fallback !== undefined) return fallback;
     throw new KeyNotFoundError(k);
   }
 
   gets(pattern: string): KVPair[] {
-    return this.#match(normalizeKey(pattern))
-      .sort(compareStrings)
-      .map((k) => kvPair(k, this.#values.get(k)!));
+    const norm = normalizeKey(pattern);
+    const dir = allChildrenOf(norm);
+    if (dir !== undefined) {
+      // Fresh pairs every call: templates may treat them as their own objects.
+      const { keys, values } = this.#childKeysOf(dir);
+      const out = new Array<KVPair>(keys.length);
+      for (let i = 0; i < keys.length; i++) out[i] = kvPair(keys[i], values[i]);
+      return out;
+    }
+    return this.#pairsOf(matchKeys(this.#patterns.get(norm), this.#globIndex));
   }
 
   getvs(pattern: string): string[] {
-    return this.#match(normalizeKey(pattern))
-      .map((k) => this.#values.get(k)!)
-      .sort(compareStrings);
+    const norm = normalizeKey(pattern);
+    const dir = allChildrenOf(norm);
+    if (dir !== undefined) return this.#childKeysOf(dir).values.slice().sort(compareStrings);
+    const keys = matchKeys(this.#patterns.get(norm), this.#globIndex);
+    const out = new Array<string>(keys.length);
+    for (let i = 0; i < keys.length; i++) out[i] = this.#values.get(keys[i])!;
+    return out.sort(compareStrings);
   }
 
   ls(dir: string): string[] {
     const d = normalizeKey(dir);
     const names = this.#sortedChildren(d);
-    if (!this.#values.has(d) || d === '/') return names.slice();
+    if (d === '/' || !this.#values.has(d)) return names.slice();
     const self = baseName(d);
     return names.includes(self) ? names.slice() : [...names, self].sort(compareStrings);
   }
 
   lsdir(dir: string): string[] {
     const d = normalizeKey(dir);
-    const kids = this.#children.get(d);
-    if (!kids) return [];
-    return this.#sortedChildren(d).filter((name) => {
-      const child = d === '/' ? `/${name}` : `${d}/${name}`;
-      return kids.get(name)! - (this.#values.has(child) ? 1 : 0) > 0;
-    });
+    let cached = this.#lsdirCache.get(d);
+    if (!cached) {
+      cached = this.#computeLsdir(d);
+      this.#lsdirCache.set(d, cached);
+    }
+    return cached.slice();
   }
 
   toObject(prefix = '/'): NestedObject {
@@ -167,20 +209,47 @@ export class MemoryTree implements KeyTree {
   }
 
   entries(): KVPair[] {
-    return [...this.#values.keys()].sort(compareStrings).map((k) => kvPair(k, this.#values.get(k)!));
+    this.#sortedKeys ??= [...this.#values.keys()].sort(compareStrings);
+    return this.#pairsOf(this.#sortedKeys);
+  }
+
+  /** A key's value changed, appeared or went: drop what was cached from it. */
+  #changed(key: string): void {
+    this.#sortedKeys = undefined;
+    if (this.#childKeysCache.size > 0) this.#childKeysCache.delete(parentKey(key));
+  }
+
+  #computeLsdir(d: string): string[] {
+    const kids = this.#children.get(d);
+    if (!kids) return [];
+    const prefix = d === '/' ? '/' : `${d}/`;
+    const out: string[] = [];
+    for (const name of this.#sortedChildren(d)) {
+      if (kids.get(name)! - (this.#values.has(prefix + name) ? 1 : 0) > 0) out.push(name);
+    }
+    return out;
   }
 
   #index(key: string, delta: 1 | -1): void {
     let dir = '/';
     const segments = key.split('/');
-    for (let i = 1; i < segments.length; i++) {
+    const last = segments.length - 1;
+    for (let i = 1; i <= last; i++) {
       const name = segments[i];
+      const child = dir === '/' ? `/${name}` : `${dir}/${name}`;
       let kids = this.#children.get(dir);
       if (!kids) {
         kids = new Map();
         this.#children.set(dir, kids);
       }
-      const n = (kids.get(name) ?? 0) + delta;
+      const before = kids.get(name) ?? 0;
+      const n = before + delta;
+      // lsdir(dir) lists `name` while some key lies strictly below it. At the last step the key is
+      // `child` itself, whose count and value move together, so only the steps above can change that.
+      if (i < last && this.#lsdirCache.has(dir)) {
+        const self = this.#values.has(child) ? 1 : 0;
+        if (before - self > 0 !== n - self > 0) this.#lsdirCache.delete(dir);
+      }
       if (n <= 0) {
         kids.delete(name);
         this.#sortedCache.delete(dir);
@@ -189,11 +258,12 @@ export class MemoryTree implements KeyTree {
         if (!kids.has(name)) this.#sortedCache.delete(dir);
         kids.set(name, n);
       }
-      dir = dir === '/' ? `/${name}` : `${dir}/${name}`;
+      dir = child;
     }
   }
 
-  #sortedChildren(dir: string): string[] {
+  /** Sorted child names of `dir`: the tree's own cached array, never handed out. */
+  #sortedChildren(dir: string): readonly string[] {
     let cached = this.#sortedCache.get(dir);
     if (!cached) {
       const kids = this.#children.get(dir);
@@ -204,30 +274,32 @@ export class MemoryTree implements KeyTree {
     return cached;
   }
 
-  /** Keys matching a glob, walking only matching branches of the directory index. */
-  #match(pattern: string): string[] {
-    if (!hasMeta(pattern)) return this.#values.has(pattern) ? [pattern] : [];
-    const segments = pattern.split('/').slice(1);
-    let dirs = ['/'];
-    for (let i = 0; i < segments.length; i++) {
-      const seg = segments[i];
-      const next: string[] = [];
-      const literal = !hasMeta(seg);
-      const matches = literal ? null : compileSegment(seg);
-      for (const d of dirs) {
-        const kids = this.#children.get(d);
-        if (!kids) continue;
-        const join = (n: string) => (d === '/' ? `/${n}` : `${d}/${n}`);
-        if (literal) {
-          if (kids.has(seg)) next.push(join(seg));
-        } else {
-          for (const name of kids.keys()) if (matches!(name)) next.push(join(name));
-        }
+  /** `gets("dir/*")`: the children of `dir` that are keys, sorted, with their values (cached; never handed out). */
+  #childKeysOf(dir: string): ChildKeys {
+    let cached = this.#childKeysCache.get(dir);
+    if (!cached) {
+      const names = this.#sortedChildren(dir);
+      if (names.length === 0) return NO_CHILD_KEYS; // not cached: misses must not pile up
+      const prefix = dir === '/' ? '/' : `${dir}/`;
+      const keys: string[] = [];
+      const values: string[] = [];
+      for (let i = 0; i < names.length; i++) {
+        const key = prefix + names[i];
+        const v = this.#values.get(key);
+        if (v === undefined) continue;
+        keys.push(key);
+        values.push(v);
       }
-      dirs = next;
-      if (dirs.length === 0) return [];
+      cached = { keys, values };
+      this.#childKeysCache.set(dir, cached);
     }
-    return dirs.filter((k) => this.#values.has(k));
+    return cached;
+  }
+
+  #pairsOf(keys: readonly string[]): KVPair[] {
+    const out = new Array<KVPair>(keys.length);
+    for (let i = 0; i < keys.length; i++) out[i] = kvPair(keys[i], this.#values.get(keys[i])!);
+    return out;
   }
 
   #collect(prefix: string): string[] {
@@ -246,6 +318,12 @@ export class MemoryTree implements KeyTree {
     return out;
   }
 }
+
+interface ChildKeys {
+  readonly keys: readonly string[];
+  readonly values: readonly string[];
+}
+const NO_CHILD_KEYS: ChildKeys = Object.freeze({ keys: [], values: [] });
 
 function compareStrings(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;

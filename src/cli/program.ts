@@ -34,7 +34,7 @@ export function createProgram(io: CliIo, setCode: (code: ExitCodeValue) => void,
     .option('--noop', 'render and compare only: never write files or run commands')
     .option('--interval <seconds>', 'poll backends that have no interval of their own this often', Number)
     .option('--resource <name>', 'only this resource (repeatable)', collect)
-    .option('--listen <address>', 'serve /healthz and /metrics here, e.g. 127.0.0.1:9100 (overrides [http] listen)')
+    .option('--listen <address>', 'serve /healthz and /metrics here, e.g. 127.0.0.1:9100 (overrides [http] listen; default: [http] listen, else env KEYPLATE_LISTEN)')
     .action(async (opts) => setCode(await runCommand(io, opts, signal)));
 
   common(program.command('render'))

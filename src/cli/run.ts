@@ -61,7 +61,8 @@ export async function runCommand(io: CliIo, flags: RunFlags, signal?: AbortSigna
     }
   }
   host?.closed.catch(die);
-  const listen = flags.listen ?? config.http?.listen;
+  // --listen, else [http] listen, else KEYPLATE_LISTEN (the image sets it, so any mounted config gets /healthz)
+  const listen = flags.listen ?? config.http?.listen ?? (io.env.KEYPLATE_LISTEN?.trim() || undefined);
   if (listen) {
     const freshnessMs = config.http?.freshnessMs ?? 60_000;
     await startStatusServer({
@@ -78,9 +79,13 @@ export async function runCommand(io: CliIo, flags: RunFlags, signal?: AbortSigna
     reloading = reloading.then(() => reloadConfig({ io, flags, logger, engine, current: config, reconfigure: (c) => runner.reconfigure(c) }));
   });
   if (config.pidFile) await writeFile(config.pidFile, `${process.pid}\n`, { mode: 0o644 });
+  // a daemon lives until it is stopped, even when nothing else holds the event loop (an offline
+  // backend's watch, no HAProxy yet): without this, node exits with 13 (unsettled top-level await)
+  const keepAlive = setInterval(() => {}, 2 ** 30);
   try {
     await runner.start(stop.signal);
   } finally {
+    clearInterval(keepAlive);
     offHup?.();
     await reloading;
     await host?.stop().catch((e) => logger.error({ err: errorMessage(e) }, 'stopping HAProxy failed'));

@@ -126,6 +126,10 @@ function aliasesOf(tree: KeyTree, aliasesKey: string, stack: string, skipped: Sk
 
 /** Build the validated routing model from the key tree. Pure: logging is the caller's. */
 export function rancherRoutes(tree: KeyTree, s: RancherRouteSettings): RancherRoutes {
+  if (s.domain.trim().toLowerCase() === 'none') {
+    // the image's default: "none" means unset, and its generator refuses to start
+    throw new Error('STACK_DOMAIN is not set (it is "none", the default): set it to the domain the stacks are served under, e.g. dev.example.com');
+  }
   if (!isDnsName(s.domain.toLowerCase())) {
     throw new Error(`STACK_DOMAIN ${JSON.stringify(s.domain)} is not a valid domain name (set STACK_DOMAIN, e.g. dev.example.com)`);
   }

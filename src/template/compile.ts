@@ -4,6 +4,9 @@
  * `a if c else b`, `not x`, and the operands of `and`/`or` inside them) tests truthiness the
  * pongo2/Jinja way, so an empty list or map is false. JavaScript calls `[]` true, which would make
  * the ubiquitous `{% if ls("/services/x") %}` always pass.
+ *
+ * Code generation is nunjucks' own, through a subclass that emits cheaper code for the per-iteration
+ * loop bookkeeping and for function calls; what the generated code does is unchanged.
  */
 import { createRequire } from 'node:module';
 import type nunjucks from 'nunjucks';
@@ -21,9 +24,89 @@ type NodeCtor = new (lineno: number, colno: number, ...fields: unknown[]) => Ast
 const nodes = require('nunjucks/src/nodes.js') as Record<string, NodeCtor>;
 const parser = require('nunjucks/src/parser.js') as { parse(src: string, extensions: unknown, opts: unknown): AstNode };
 const transformer = require('nunjucks/src/transformer.js') as { transform(ast: AstNode, asyncFilters: unknown, name: string): AstNode };
+interface CompilerInstance {
+  compile(ast: AstNode, frame?: unknown): void;
+  getCode(): string;
+  _emit(code: string): void;
+  _emitLine(code: string): void;
+  _compileExpression(node: AstNode, frame: unknown): void;
+  _getNodeName(node: AstNode): string;
+  compileFunCall(node: AstNode, frame: unknown): void;
+  _emitLoopBindings(node: AstNode, arr: string, i: string, len: string): void;
+}
 const compiler = require('nunjucks/src/compiler.js') as {
-  Compiler: new (name: string, throwOnUndefined: boolean) => { compile(ast: AstNode): void; getCode(): string };
+  Compiler: new (name: string, throwOnUndefined: boolean) => CompilerInstance;
 };
+
+/** Names of the helpers defined at the top of every compiled template. */
+const LOOP_HELPER = '__keyplate_loop';
+const CALL_HELPER = '__keyplate_call';
+/** Calls with up to this many arguments go through a fixed-arity helper instead of an argument array. */
+const MAX_DIRECT_ARGS = 3;
+
+/**
+ * Helpers defined at the top of every compiled template (as source, so compiled code stays
+ * self-contained). `${LOOP_HELPER}(frame, i, len)` sets `loop.index/index0/revindex/revindex0/
+ * first/last/length` exactly as nunjucks' seven `frame.set("loop.x", v)` calls do (create `loop` in
+ * the loop's own frame when falsy, then assign; strict mode like nunjucks' runtime, so the same
+ * errors), without splitting seven dotted names per iteration.
+ */
+const PRELUDE = `var ${LOOP_HELPER} = (function () { "use strict"; return function (frame, i, len) {
+var vars = frame.variables; var loop = vars.loop; if (!loop) { loop = vars.loop = {}; }
+loop.index = i + 1; loop.index0 = i; loop.revindex = len - i; loop.revindex0 = len - i - 1;
+loop.first = i === 0; loop.last = i === len - 1; loop.length = len; }; })();
+${callHelpers()}`;
+
+/**
+ * \`${CALL_HELPER}N(fn, name, context, a1…aN)\`: nunjucks' \`runtime.callWrap(fn, name, context, [a1…aN])\`
+ * (same checks, same messages, same \`this\`) without building the argument array on every call.
+ */
+function callHelpers(): string {
+  let out = `var ${CALL_HELPER}_apply = Function.prototype.apply, ${CALL_HELPER}_call = Function.prototype.call;\n`;
+  for (let n = 0; n <= MAX_DIRECT_ARGS; n++) {
+    const params = Array.from({ length: n }, (_, i) => `a${i}`);
+    const list = params.map((p) => `, ${p}`).join('');
+    out += `function ${CALL_HELPER}${n}(obj, name, context${list}) { "use strict";
+if (!obj) { throw new Error('Unable to call \`' + name + '\`, which is undefined or falsey'); }
+else if (typeof obj !== 'function') { throw new Error('Unable to call \`' + name + '\`, which is not a function'); }
+return obj.apply === ${CALL_HELPER}_apply ? ${CALL_HELPER}_call.call(obj, context${list}) : obj.apply(context, [${params.join(', ')}]); }
+`;
+  }
+  return out;
+}
+
+/** `frame.set("name", t_1);`: a plain (undotted, no resolve-up) set is one property write. */
+const PLAIN_SET = /^frame\.set\("([A-Za-z_$][\w$]*)", (t_\d+)\);$/;
+
+/** nunjucks' compiler with cheaper per-iteration loop bookkeeping; the output is otherwise identical. */
+class KeyplateCompiler extends compiler.Compiler {
+  override _emitLoopBindings(_node: AstNode, _arr: string, i: string, len: string): void {
+    this._emitLine(`${LOOP_HELPER}(frame, ${i}, ${len});`);
+  }
+
+  /** Same code as nunjucks' compileFunCall (lineno/colno bookkeeping, evaluation order, errors),
+   *  calling a fixed-arity helper when the argument count is small. */
+  override compileFunCall(node: AstNode, frame: unknown): void {
+    const args = (node.args as { children: AstNode[] }).children;
+    if (args.length > MAX_DIRECT_ARGS) {
+      super.compileFunCall(node, frame);
+      return;
+    }
+    this._emit(`(lineno = ${node.lineno}, colno = ${node.colno}, ${CALL_HELPER}${args.length}(`);
+    this._compileExpression(node.name as AstNode, frame);
+    this._emit(`, "${this._getNodeName(node.name as AstNode).replace(/"/g, '\\"')}", context`);
+    for (const a of args) {
+      this._emit(', ');
+      this.compile(a, frame);
+    }
+    this._emit('))');
+  }
+
+  override _emitLine(code: string): void {
+    const m = PLAIN_SET.exec(code);
+    super._emitLine(m ? `frame.variables["${m[1]}"] = ${m[2]};` : code);
+  }
+}
 
 /** Global the rewritten conditions call. */
 export const TRUTHY = '__keyplate_truthy';
@@ -86,9 +169,9 @@ export function compileSource(src: string, name: string, env: nunjucks.Environme
   const e = env as unknown as EnvInternals;
   const ast = parser.parse(src, e.extensionsList, e.opts);
   walk(ast, new WeakSet());
-  const c = new compiler.Compiler(name, Boolean(e.opts.throwOnUndefined));
+  const c = new KeyplateCompiler(name, Boolean(e.opts.throwOnUndefined));
   c.compile(transformer.transform(ast, e.asyncFilters, name));
-  // Same code generation and evaluation nunjucks performs for every template it compiles.
-  const obj = new Function(c.getCode())() as unknown;
+  // Same evaluation nunjucks performs for every template it compiles.
+  const obj = new Function(PRELUDE + c.getCode())() as unknown;
   return { type: 'code', obj };
 }

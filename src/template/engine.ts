@@ -1,7 +1,8 @@
 /**
  * The template engine: one private Nunjucks Environment per engine (never nunjucks.configure),
  * remco's settings (autoescape off, trimBlocks, lstripBlocks), templates read fresh on every
- * compile/render, pongo2 idioms rewritten on load, every failure a TemplateError(file:line:col).
+ * compile/render (the compiled form is reused only while the text is unchanged), pongo2 idioms
+ * rewritten on load, every failure a TemplateError(file:line:col).
  *
  * Rendering is synchronous Nunjucks; DNS is asynchronous. So a render runs in passes: a pass
  * records the lookups its cache could not answer, they are resolved, and the template renders
@@ -12,6 +13,7 @@ import { readFileSync } from 'node:fs';
 import nunjucks from 'nunjucks';
 import { TemplateError } from '../errors.ts';
 import type { KeyTree } from '../tree.ts';
+import { SourceCache } from './cache.ts';
 import { compileSource, TRUTHY, truthy } from './compile.ts';
 import { clockFunctions, dnsFunctions, treeFunctions } from './context.ts';
 import { DnsCache, systemResolver, type DnsResolver } from './dns.ts';
@@ -85,10 +87,14 @@ export function createTemplateEngine(opts: TemplateEngineOptions): TemplateEngin
   const timeoutMs = opts.dnsTimeoutMs ?? 5000;
   const maxPasses = opts.maxPasses ?? 4;
 
+  // Compiled templates by name, reused while the text read for a render is unchanged.
+  const compiled = new SourceCache<nunjucks.Template>();
   const compile = (source: string, file: string, resource: string): nunjucks.Template => {
     try {
-      const code = compileSource(pongo2ToNunjucks(source), file, env);
-      return new nunjucks.Template(code as unknown as string, env, file, true);
+      return compiled.get(file, source, () => {
+        const code = compileSource(pongo2ToNunjucks(source), file, env);
+        return new nunjucks.Template(code as unknown as string, env, file, true);
+      });
     } catch (e) {
       throw toTemplateError(e, resource, file);
     }

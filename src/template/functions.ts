@@ -9,7 +9,7 @@ import * as c from './collections.ts';
 import { CONTEXT_FUNCTIONS } from './context.ts';
 import * as d from './data.ts';
 import * as p from './pongo2-filters.ts';
-import { sprintf } from './printf.ts';
+import { createSprintf } from './printf.ts';
 import * as s from './strings.ts';
 
 export type TemplateFn = (...args: any[]) => unknown;
@@ -40,7 +40,7 @@ export function staticFunctions(deps: FunctionDeps): Record<string, TemplateFn> 
     toUpper: s.toUpper, toLower: s.toLower, contains: s.contains, replace: s.replace,
     trimSuffix: s.trimSuffix, trimPrefix: s.trimPrefix,
     base64Encode: s.base64Encode, base64Decode: s.base64Decode,
-    parseBool: s.parseBool, atoi: s.atoi, printf: sprintf,
+    parseBool: s.parseBool, atoi: s.atoi, printf: createSprintf(),
     reverse: c.reverse, sortByLength: c.sortByLength, sortKVByLength: c.sortKVByLength,
     add: c.add, sub: c.sub, mul: c.mul, div: c.div, mod: c.mod, seq: c.seq,
     createMap: c.createMap, createSet: c.createSet,

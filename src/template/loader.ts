@@ -1,12 +1,13 @@
 /**
  * A Nunjucks loader that reads every template fresh from disk (operators edit templates live;
  * confd and remco re-parse on every render), applies the pongo2 rewrites and compiles with our
- * truthiness pass. Relative names in `include`/`import`/`extends` resolve against the including
- * template's directory, like pongo2.
+ * truthiness pass; the compiled code is reused while the file's text is unchanged. Relative names
+ * in `include`/`import`/`extends` resolve against the including template's directory, like pongo2.
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, isAbsolute, resolve } from 'node:path';
+import { SourceCache } from './cache.ts';
 import { pongo2ToNunjucks } from './pongo2.ts';
 
 const require = createRequire(import.meta.url);
@@ -24,6 +25,8 @@ export class FreshFileLoader {
   /** Nunjucks assigns a cache object here; every source says noCache, so it stays empty. */
   cache: Record<string, unknown> = {};
   readonly #compile: CompileFn;
+  /** Compiled code by path, reused while the file's text is unchanged (it is still read every time). */
+  readonly #compiled = new SourceCache<{ type: 'code'; obj: unknown }>();
 
   constructor(compile: CompileFn) {
     this.#compile = compile;
@@ -38,7 +41,8 @@ export class FreshFileLoader {
       throw e;
     }
     try {
-      return { src: this.#compile(pongo2ToNunjucks(text), name), path: name, noCache: true };
+      const src = this.#compiled.get(name, text, () => this.#compile(pongo2ToNunjucks(text), name));
+      return { src, path: name, noCache: true };
     } catch (e) {
       // Name the included file in the message so the error points into it.
       throw lib._prettifyError(name, true, e);

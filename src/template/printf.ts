@@ -56,6 +56,7 @@ function bad(verb: string, v: unknown): string {
 
 function pad(s: string, spec: Spec, numeric: boolean): string {
   const w = spec.width ?? 0;
+  if (w === 0) return s;
   const len = [...s].length;
   if (len >= w) return s;
   const fill = w - len;
@@ -165,30 +166,38 @@ function formatOne(verb: string, v: unknown, spec: Spec): string {
 
 const SPEC_RE = /%([-+# 0]*)(\d+)?(?:\.(\d*))?([a-zA-Z%])?/y;
 
-/** Format like Go's `fmt.Sprintf`. */
-export function sprintf(format: string, ...args: unknown[]): string {
-  let out = '';
-  let argi = 0;
+/** One `%…` directive of a parsed format; `verb` is undefined for a trailing bare `%` (NOVERB). */
+interface Directive {
+  readonly verb: string | undefined;
+  readonly spec: Spec;
+  /** No flags, width or precision: `%s` of a string is the string itself. */
+  readonly plain: boolean;
+}
+
+/** A format split once into literal text and directives (`%%` folds into the literal text). */
+export type ParsedFormat = readonly (string | Directive)[];
+
+export function parseFormat(format: string): ParsedFormat {
+  const out: (string | Directive)[] = [];
+  let text = '';
   let i = 0;
   while (i < format.length) {
     const pct = format.indexOf('%', i);
     if (pct < 0) {
-      out += format.slice(i);
+      text += format.slice(i);
       break;
     }
-    out += format.slice(i, pct);
+    text += format.slice(i, pct);
     SPEC_RE.lastIndex = pct;
     const m = SPEC_RE.exec(format)!;
     i = SPEC_RE.lastIndex;
-    const [, flags, width, prec, verb] = m;
-    if (verb === undefined) {
-      out += '%!(NOVERB)';
-      continue;
-    }
+    const [whole, flags, width, prec, verb] = m;
     if (verb === '%') {
-      out += '%';
+      text += '%';
       continue;
     }
+    if (text !== '') out.push(text);
+    text = '';
     const spec: Spec = {
       minus: flags.includes('-'),
       plus: flags.includes('+'),
@@ -198,14 +207,61 @@ export function sprintf(format: string, ...args: unknown[]): string {
       width: width === undefined ? undefined : Number(width),
       prec: prec === undefined ? undefined : Number(prec || '0'),
     };
+    out.push({ verb, spec, plain: whole.length === 2 });
+  }
+  if (text !== '') out.push(text);
+  return out;
+}
+
+/** Apply a parsed format to `args[first…]`, like Go's `fmt.Sprintf`. */
+export function formatParsed(parsed: ParsedFormat, args: ArrayLike<unknown>, first = 0): string {
+  let out = '';
+  let argi = first;
+  for (let p = 0; p < parsed.length; p++) {
+    const piece = parsed[p];
+    if (typeof piece === 'string') {
+      out += piece;
+      continue;
+    }
+    const { verb } = piece;
+    if (verb === undefined) {
+      out += '%!(NOVERB)';
+      continue;
+    }
     if (argi >= args.length) {
       out += `%!${verb}(MISSING)`;
       continue;
     }
-    out += formatOne(verb, args[argi++], spec);
+    const arg = args[argi++];
+    out += piece.plain && verb === 's' && typeof arg === 'string' ? arg : formatOne(verb, arg, piece.spec);
   }
   if (argi < args.length) {
-    out += `%!(EXTRA ${args.slice(argi).map((a) => `${typeName(a)}=${goString(a)}`).join(', ')})`;
+    const extra = Array.prototype.slice.call(args, argi) as unknown[];
+    out += `%!(EXTRA ${extra.map((a) => `${typeName(a)}=${goString(a)}`).join(', ')})`;
   }
   return out;
+}
+
+/** Format like Go's `fmt.Sprintf`. */
+export function sprintf(format: string, ...args: unknown[]): string {
+  return formatParsed(parseFormat(format), args);
+}
+
+/**
+ * `sprintf` with the parsed formats kept in a small LRU owned by the returned function (one per
+ * template engine): templates call `printf` with a handful of constant formats many times per render.
+ */
+export function createSprintf(limit = 256): (format: string, ...args: unknown[]) => string {
+  const cache = new Map<string, ParsedFormat>();
+  // `arguments` rather than a rest parameter: no argument array per call.
+  return function printf(format: string): string {
+    if (typeof format !== 'string') return formatParsed(parseFormat(format), arguments, 1);
+    let parsed = cache.get(format);
+    if (parsed === undefined) {
+      parsed = parseFormat(format);
+      if (cache.size >= limit) cache.delete(cache.keys().next().value!);
+      cache.set(format, parsed);
+    }
+    return formatParsed(parsed, arguments, 1);
+  } as (format: string, ...args: unknown[]) => string;
 }

@@ -39,7 +39,7 @@ export function cleanPath(p: string): string {
 export function base(v: unknown): string {
   let p = str(v);
   if (p === '') return '.';
-  p = p.replace(/\/+$/, '');
+  if (p.charCodeAt(p.length - 1) === 47) p = p.replace(/\/+$/, '');
   if (p === '') return '/';
   return p.slice(p.lastIndexOf('/') + 1);
 }

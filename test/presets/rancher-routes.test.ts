@@ -49,6 +49,7 @@ describe('rancherRoutes', () => {
 
   it('refuses an invalid STACK_DOMAIN', () => {
     assert.throws(() => rancherRoutes(new MemoryTree(), { ...settings, domain: 'none here' }), /STACK_DOMAIN/);
+    assert.throws(() => rancherRoutes(new MemoryTree(), { ...settings, domain: 'none' }), /STACK_DOMAIN is not set/, 'the image default "none" means unset');
   });
 });
 

@@ -131,3 +131,91 @@ describe('MemoryTree incremental updates', () => {
     assert.deepEqual(a.gets('/s/*/*'), b.gets('/s/*/*'));
   });
 });
+
+/** Go path.Match over whole keys, segment by segment, checked against every key (no index). */
+function bruteGlob(t: MemoryTree, pattern: string): string[] {
+  const pat = normalizeKey(pattern).split('/').slice(1);
+  return [...t.toMap().keys()]
+    .filter((k) => {
+      const segs = k.split('/').slice(1);
+      return segs.length === pat.length && pat.every((p, i) => compileSegment(p)(segs[i]));
+    })
+    .sort();
+}
+
+describe('MemoryTree caches', () => {
+  const rng = (seed: number) => () => {
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+    return seed;
+  };
+  it('gets/getvs (the dir/* fast path and the general walk) equal a brute-force glob on random trees, across updates', () => {
+    const next = rng(42);
+    const pick = <T>(xs: readonly T[]) => xs[next() % xs.length];
+    const names = ['a', 'b', 'ab', 'a-b', 'svc1', 'svc10', 'svc2', 'x:1:80'];
+    const segs = [...names, '*', '?', 'a*', '[ab]', '[^a]*', 'svc*', '*1'];
+    const t = new MemoryTree();
+    for (let step = 0; step < 3000; step++) {
+      const depth = 1 + (next() % 3);
+      const key = Array.from({ length: depth }, () => `/${pick(names)}`).join('');
+      if (next() % 4 === 0) t.delete(key);
+      else t.set(key, `v${next() % 7}`);
+      const pdepth = 1 + (next() % 3);
+      const pattern = Array.from({ length: pdepth }, (_, i) => `/${i === pdepth - 1 ? pick(segs) : pick(names)}`).join('');
+      for (const p of [pattern, pattern.replace(/[^/]*$/, '*'), `/*${pattern}`]) {
+        const want = bruteGlob(t, p);
+        assert.deepEqual(t.gets(p).map((x) => x.key), want, p);
+        assert.deepEqual(t.gets(p).map((x) => x.value), want.map((k) => t.getv(k)), p);
+        assert.deepEqual(t.getvs(p), want.map((k) => t.getv(k)).sort(), p);
+      }
+    }
+  });
+  it('lsdir, ls and entries follow updates below the directory', () => {
+    const t = new MemoryTree([['/s/a/1', 'x']]);
+    assert.deepEqual(t.lsdir('/s'), ['a']);
+    assert.deepEqual(t.gets('/s/a/*').map((p) => p.value), ['x']);
+    t.set('/s/b', 'leaf');
+    assert.deepEqual(t.lsdir('/s'), ['a'], 'a leaf is not a dir');
+    t.set('/s/b/c/d', 'deep');
+    assert.deepEqual(t.lsdir('/s'), ['a', 'b'], 'a key below a leaf makes it a dir');
+    t.set('/s/a/1', 'y');
+    assert.deepEqual(t.gets('/s/a/*').map((p) => p.value), ['y'], 'a changed value is seen');
+    t.set('/s/a/0', 'z');
+    assert.deepEqual(t.gets('/s/a/*').map((p) => p.key), ['/s/a/0', '/s/a/1']);
+    t.deleteTree('/s/a');
+    assert.deepEqual(t.lsdir('/s'), ['b']);
+    assert.deepEqual(t.gets('/s/a/*'), []);
+    assert.deepEqual(t.entries().map((p) => p.key), ['/s/b', '/s/b/c/d']);
+    t.clear();
+    assert.deepEqual([t.lsdir('/s'), t.ls('/s'), t.gets('/s/*'), t.entries()], [[], [], [], []]);
+  });
+  it('returned arrays and pairs are the caller\'s own: mutating them never changes later answers', () => {
+    const t = new MemoryTree([['/s/a', '1'], ['/s/b', '2'], ['/d/x/y', '3']]);
+    for (let round = 0; round < 2; round++) {
+      const ls = t.ls('/s');
+      const lsdir = t.lsdir('/');
+      const gets = t.gets('/s/*');
+      const getvs = t.getvs('/s/*');
+      const entries = t.entries();
+      ls.reverse();
+      lsdir.push('zz');
+      (gets[0] as { value: string }).value = 'changed';
+      gets.pop();
+      getvs.length = 0;
+      entries.splice(0);
+    }
+    assert.deepEqual(t.ls('/s'), ['a', 'b']);
+    assert.deepEqual(t.lsdir('/'), ['d', 's']);
+    assert.deepEqual(t.gets('/s/*').map((p) => [p.key, p.value]), [['/s/a', '1'], ['/s/b', '2']]);
+    assert.deepEqual(t.getvs('/s/*'), ['1', '2']);
+    assert.equal(t.entries().length, 3);
+  });
+  it('a malformed class fails exactly when a segment walk would reach it', () => {
+    const t = new MemoryTree([['/a/b', '1']]);
+    assert.throws(() => t.gets('/a/[x'), /syntax error in pattern/);
+    assert.throws(() => t.gets('/[x'), /syntax error in pattern/);
+    assert.throws(() => new MemoryTree().gets('/[x'), /syntax error in pattern/);
+    assert.deepEqual(t.gets('/nope/[x'), [], 'never reached: no such directory');
+    assert.deepEqual(t.gets('/nope/*/[x'), []);
+    assert.throws(() => t.gets('/a/b/[x'), /syntax error in pattern/, '/a/b exists (as a key), so the walk reaches it');
+  });
+});

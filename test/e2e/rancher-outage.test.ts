@@ -1,0 +1,57 @@
+/**
+ * rancher-haproxy preset end to end, metadata outages: while the metadata service refuses
+ * connections, answers 500, hangs, or lists no containers, every destination file stays
+ * byte-identical (same content, same inode), HAProxy keeps serving, and a change made during the
+ * outage is not applied. After recover(), that change and a new one are applied.
+ */
+import assert from 'node:assert/strict';
+import { describe, it, type TestContext } from 'node:test';
+import type { FailureMode } from '../emulator/rancher-metadata.ts';
+import { tempDir } from '../helpers/tmp.ts';
+import { waitFor } from '../helpers/wait.ts';
+import { addApp, DOMAIN, dump, fileStates, startEmulator, startKeyplate, type LogLine } from './rancher-harness.ts';
+import { bodies, makeCert, startBackend, type TestBackend } from './rancher-net.ts';
+
+const MODES: readonly FailureMode[] = ['refuse', 'status-500', 'hang', 'empty-containers'];
+
+/** keyplate noticed the outage: the watch or a read failed. */
+const outageLogged = (l: LogLine) =>
+  (l.level ?? 0) >= 40 && ['backend error', 'rancher watch failed, retrying', 'resource failed'].includes(String(l.msg));
+
+describe('rancher-haproxy preset end to end: metadata outages', () => {
+  it('keeps every file and HAProxy serving through refuse, status-500, hang and empty-containers', async (t: TestContext) => {
+    const cert = await makeCert(await tempDir(t, 'keyplate-cert'), DOMAIN);
+    const app = await startBackend(t, 'app1');
+    const emu = await startEmulator(t, { sslCert: cert.cert, sslKey: cert.key });
+    addApp(emu, 'app1', 'web', app);
+    const kp = await startKeyplate(t, emu, { apiVersion: '2016-07-29', env: { ENABLE_SSL: 'true', RANCHER_POLL_INTERVAL: '2' } });
+    const files = [kp.files.config, kp.files.backends, kp.files.map, kp.files.pem];
+    const host = `app1.${DOMAIN}`;
+
+    for (const mode of MODES) {
+      await t.test(`outage: ${mode}`, async () => {
+        const during: TestBackend = await startBackend(t, `during-${mode}`);
+        const later: TestBackend = await startBackend(t, `after-${mode}`);
+        const before = await fileStates(files);
+        assert.ok(before.every((f) => f !== undefined), 'all four files exist');
+        const mark = kp.logs.length;
+        await emu.fail(mode);
+        addApp(emu, 'app1', 'web', during); // a change keyplate cannot see (or must not trust) now
+        await kp.waitLog(outageLogged, { from: mark, timeoutMs: 30_000, message: `keyplate to notice the ${mode} outage` });
+        for (const r of await bodies(kp.ports.http, host, 4)) assert.match(r, /^200 /, 'HAProxy keeps serving');
+        assert.equal(during.hits, 0, 'the change made during the outage is not applied');
+        assert.deepEqual(await fileStates(files), before, `every file is byte-identical, same inode\n${dump(kp.logs, mark)}`);
+
+        await emu.recover();
+        addApp(emu, 'app1', 'web', later);
+        await waitFor(async () => (await bodies(kp.ports.http, host, 4), during.hits > 0 && later.hits > 0), {
+          timeoutMs: 40_000,
+          message: `the changes made during and after the ${mode} outage to be routed`,
+        });
+        assert.notDeepEqual(await fileStates([kp.files.backends]), [before[1]], 'the backends file was replaced');
+      });
+    }
+
+    assert.equal(await kp.stop(), 0, dump(kp.logs, -10));
+  });
+});
