@@ -193,7 +193,7 @@ async function applyThrough(deps: CommitDeps, applier: Applier, spec: ResourceSp
   const report: RollbackReport = { restored: restoreErrors.length === 0, reloadOk: back.ok, reloads: [], restoreErrors };
   const result: CommandResult = { command: `apply (${r.method})`, exitCode: 1, signal: null, timedOut: false, stdout: '', stderr: r.message, durationMs: 0 };
   const restored = report.restored ? 'the previous files were restored' : `restoring the previous files FAILED (${restoreErrors.join('; ')})`;
-  const message = `${r.method} failed: ${r.message}; ${restored}; ${back.ok ? 'the running config is unchanged' : `putting the previous config back also failed: ${back.message}`}`;
+  const message = `HAProxy (${r.method}): ${r.message}; ${restored}; ${back.ok ? 'the running config is unchanged' : `putting the previous config back also failed: ${back.message}`}`;
   deps.logger.error({ restored: report.restored, reloadOk: back.ok }, 'apply failed, rolled back');
   throw new CommandStepError(spec.name, 'reload', message, { result, rollback: report });
 }

@@ -65,9 +65,9 @@ export function makeProcess(engine: TemplateEngine, logger: Logger, io: CliIo, h
   return (spec, tree, opts) =>
     processResource(
       {
-        render: (t) => engine.renderFile(t.src, { resource: spec.name, tree, vars: { vars: spec.vars ?? {} }, signal: opts.signal }),
+        render: (t) => engine.renderFile(t.src, { resource: spec.name, tree, vars: { vars: spec.vars ?? {} }, missingKeys: spec.missingKeys, signal: opts.signal }),
         run,
-        logger: logger.child({ resource: spec.name }),
+        logger,
         applier: host?.serves(spec.name) ? host : undefined,
       },
       spec,

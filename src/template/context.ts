@@ -3,7 +3,8 @@
  * bound to this render's cache, and clock functions bound to one instant (so every pass of a
  * render sees the same time). Nothing here reaches the process, the file system or the real env.
  */
-import type { KeyTree } from '../tree.ts';
+import { normalizeKey } from '../keys.ts';
+import { kvPair, type KeyTree } from '../tree.ts';
 import { isV4, isV6, type DnsCache } from './dns.ts';
 import { GoTime } from './gotime.ts';
 import { str } from './strings.ts';
@@ -14,11 +15,16 @@ export const CONTEXT_FUNCTIONS = [
 ] as const;
 export type ContextFunctionName = (typeof CONTEXT_FUNCTIONS)[number];
 
-export function treeFunctions(tree: KeyTree) {
+/** `missing = 'empty'` (resource `missing_keys = "empty"`): a missing key renders as "" instead of failing. */
+export function treeFunctions(tree: KeyTree, missing: 'error' | 'empty' = 'error') {
+  const orEmpty = missing === 'empty' ? '' : undefined;
   return {
-    get: (key: unknown) => tree.get(str(key)),
+    get: (key: unknown) => {
+      const k = str(key);
+      return orEmpty !== undefined && !tree.exists(k) ? kvPair(normalizeKey(k), orEmpty) : tree.get(k);
+    },
     gets: (pattern: unknown) => tree.gets(str(pattern)),
-    getv: (key: unknown, fallback?: unknown) => tree.getv(str(key), fallback === undefined || fallback === null ? undefined : str(fallback)),
+    getv: (key: unknown, fallback?: unknown) => tree.getv(str(key), fallback === undefined || fallback === null ? orEmpty : str(fallback)),
     getvs: (pattern: unknown) => tree.getvs(str(pattern)),
     exists: (key: unknown) => tree.exists(str(key)),
     ls: (dir: unknown) => tree.ls(str(dir)),

@@ -45,6 +45,8 @@ export interface RenderInput {
   readonly resource: string;
   readonly tree: KeyTree;
   readonly vars?: Readonly<Record<string, unknown>>;
+  /** What `get`/`getv` do with a missing key (no default): fail the render (default) or render "". */
+  readonly missingKeys?: 'error' | 'empty';
   readonly signal?: AbortSignal;
 }
 
@@ -106,7 +108,7 @@ export function createTemplateEngine(opts: TemplateEngineOptions): TemplateEngin
     const base: Record<string, unknown> = {
       ...input.vars,
       ...clockFunctions(now()),
-      ...treeFunctions(input.tree),
+      ...treeFunctions(input.tree, input.missingKeys),
       ...dnsFunctions(dns),
     };
     for (const [name, make] of Object.entries(opts.treeGlobals ?? {})) base[name] = make(input.tree, input.resource);
