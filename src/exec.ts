@@ -5,7 +5,6 @@
  */
 import { readdir, readFile } from 'node:fs/promises';
 import { setTimeout as delay } from 'node:timers/promises';
-import { execa } from 'execa';
 import type { Logger } from 'pino';
 import type { CommandSpec } from './config/types.ts';
 import { prepareCommand } from './commands.ts';
@@ -143,8 +142,11 @@ function asString(v: unknown): string {
 export function createCommandRunner(deps: CommandRunnerDeps): CommandRunner {
   const graceMs = deps.killGraceMs ?? 2000;
   const maxBuffer = deps.maxBuffer ?? 8 * 1024 * 1024;
+  // execa loads lazily: most runs never start a command, and start-up time matters.
+  let execaModule: Promise<typeof import('execa')> | undefined;
   return async (cmd, opts) => {
     const prepared = prepareCommand(cmd, opts.vars);
+    const { execa } = await (execaModule ??= import('execa'));
     const started = performance.now();
     const sub = execa(prepared.file, [...prepared.args], {
       detached: true,

@@ -5,10 +5,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { errorMessage, ExitCode, exitCodeOf, isAppError, type ExitCodeValue } from '../errors.ts';
 import type { CliIo } from './app.ts';
-import { checkCommand } from './check.ts';
-import { keysCommand } from './keys.ts';
-import { renderCommand } from './render.ts';
-import { runCommand } from './run.ts';
+// Command modules load on use, so `--help`, `--version` and simple commands start fast.
 
 export const VERSION = '0.1.0';
 
@@ -35,7 +32,7 @@ export function createProgram(io: CliIo, setCode: (code: ExitCodeValue) => void,
     .option('--interval <seconds>', 'poll backends that have no interval of their own this often', Number)
     .option('--resource <name>', 'only this resource (repeatable)', collect)
     .option('--listen <address>', 'serve /healthz and /metrics here, e.g. 127.0.0.1:9100 (overrides [http] listen; default: [http] listen, else env KEYPLATE_LISTEN)')
-    .action(async (opts) => setCode(await runCommand(io, opts, signal)));
+    .action(async (opts) => setCode(await (await import('./run.ts')).runCommand(io, opts, signal)));
 
   common(program.command('render'))
     .description('print rendered resources (or a diff against their destinations); touches nothing')
@@ -45,7 +42,7 @@ export function createProgram(io: CliIo, setCode: (code: ExitCodeValue) => void,
     .option('--backend <uri>', 'with TEMPLATE: a backend URI (repeatable): file:data.yaml, env:, etcd://host:2379, rancher://host', collect)
     .option('--prefix <prefix>', 'with TEMPLATE: key prefix stripped before the template sees keys')
     .option('--keys <prefixes>', 'with TEMPLATE: comma-separated prefixes to read (default: everything)')
-    .action(async (template, opts) => setCode(await renderCommand(io, { ...opts, template }, signal)));
+    .action(async (template, opts) => setCode(await (await import('./render.ts')).renderCommand(io, { ...opts, template }, signal)));
 
   common(program.command('keys'))
     .description('print the normalized key tree a template would see')
@@ -54,12 +51,12 @@ export function createProgram(io: CliIo, setCode: (code: ExitCodeValue) => void,
     .option('--keys <prefixes>', 'comma-separated prefixes to read (default: everything)')
     .option('--resource <name>', 'with a config: only this resource (repeatable)', collect)
     .option('--json', 'print a JSON object instead of `key = value` lines')
-    .action(async (opts) => setCode(await keysCommand(io, opts, signal)));
+    .action(async (opts) => setCode(await (await import('./keys.ts')).keysCommand(io, opts, signal)));
 
   common(program.command('check'))
     .description('validate the config and compile every template; exit non-zero on the first problem')
     .option('--render', 'also render every resource from its backends (no writes, no commands)')
-    .action(async (opts) => setCode(await checkCommand(io, opts, signal)));
+    .action(async (opts) => setCode(await (await import('./check.ts')).checkCommand(io, opts, signal)));
 
   return program;
 }

@@ -4,11 +4,10 @@
  */
 import { rm, writeFile } from 'node:fs/promises';
 import { errorMessage, ExitCode, exitCodeOf, ResourceError, type ExitCodeValue } from '../errors.ts';
-import { HaproxyHost } from '../haproxy-host.ts';
+import type { HaproxyHost } from '../haproxy-host.ts';
 import type { Logger } from 'pino';
 import type { AppConfig } from '../config/types.ts';
 import { createRunner, type ReconfigureSummary, type Runner, type RunSummary } from '../runner.ts';
-import { createMetrics, healthReport, startStatusServer } from '../status/index.ts';
 import type { TemplateEngine } from '../template/index.ts';
 import { loadAppConfig, loadWithLogger, makeEngine, makeProcess, type CliIo, type GlobalFlags } from './app.ts';
 
@@ -24,10 +23,15 @@ export async function runCommand(io: CliIo, flags: RunFlags, signal?: AbortSigna
   const { config, logger } = await loadWithLogger(flags, io);
   const engine = makeEngine(io, logger);
   const names = config.resources.map((r) => r.name);
-  const host = config.haproxy && !flags.onetime && !flags.noop ? new HaproxyHost(config.haproxy, names, { logger, env: io.env }) : undefined;
+  // HAProxy supervision and the status listener load only when used: start-up time matters.
+  const host: HaproxyHost | undefined =
+    config.haproxy && !flags.onetime && !flags.noop ? new (await import('../haproxy-host.ts')).HaproxyHost(config.haproxy, names, { logger, env: io.env }) : undefined;
   const stop = new AbortController();
+  // --listen, else [http] listen, else KEYPLATE_LISTEN (the image sets it, so any mounted config gets /healthz)
+  const listen = flags.onetime ? undefined : (flags.listen ?? config.http?.listen ?? (io.env.KEYPLATE_LISTEN?.trim() || undefined));
+  const status = listen ? await import('../status/index.ts') : undefined;
   let runnerRef: { status(): ReturnType<Runner['status']> } | undefined;
-  const metrics = createMetrics({ status: () => runnerRef?.status() ?? [], haproxy: () => host?.controller });
+  const metrics = status?.createMetrics({ status: () => runnerRef?.status() ?? [], haproxy: () => host?.controller });
   let fatal: unknown;
   const die = (e: unknown) => {
     fatal ??= e;
@@ -43,8 +47,8 @@ export async function runCommand(io: CliIo, flags: RunFlags, signal?: AbortSigna
       env: io.env,
       fetch: io.fetch,
       onCycle: (o) => {
-        metrics.observeCycle(o);
-        if (!o.ok && o.error instanceof ResourceError && o.error.step === 'guard') metrics.guardRefused(o.resource, /is empty/.test(o.error.message) ? 'empty' : 'shrink');
+        metrics?.observeCycle(o);
+        if (metrics && !o.ok && o.error instanceof ResourceError && o.error.step === 'guard') metrics.guardRefused(o.resource, /is empty/.test(o.error.message) ? 'empty' : 'shrink');
         if (o.ok && host?.serves(o.resource)) host.resourceReady(o.resource, stop.signal).catch(die);
       },
     },
@@ -61,11 +65,10 @@ export async function runCommand(io: CliIo, flags: RunFlags, signal?: AbortSigna
     }
   }
   host?.closed.catch(die);
-  // --listen, else [http] listen, else KEYPLATE_LISTEN (the image sets it, so any mounted config gets /healthz)
-  const listen = flags.listen ?? config.http?.listen ?? (io.env.KEYPLATE_LISTEN?.trim() || undefined);
-  if (listen) {
+  if (listen && status && metrics) {
     const freshnessMs = config.http?.freshnessMs ?? 60_000;
-    await startStatusServer({
+    const { healthReport } = status;
+    await status.startStatusServer({
       listen,
       signal: stop.signal,
       logger: logger.child({ component: 'http' }),
