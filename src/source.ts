@@ -224,8 +224,14 @@ export class Source {
   }
 
   #replace(values: ReadonlyMap<KeyPath, string>): boolean {
+    const prefix = this.spec.prefix;
+    if (this.tree.size === 0) {
+      // First read: nothing to delete, no intermediate map.
+      for (const [k, v] of values) if (isUnder(k, prefix)) this.tree.set(stripPrefix(k, prefix), v);
+      return this.tree.size > 0;
+    }
     const next = new Map<string, string>();
-    for (const [k, v] of values) if (isUnder(k, this.spec.prefix)) next.set(stripPrefix(k, this.spec.prefix), v);
+    for (const [k, v] of values) if (isUnder(k, prefix)) next.set(stripPrefix(k, prefix), v);
     let changed = false;
     for (const { key } of this.tree.entries()) if (!next.has(key)) changed = this.tree.delete(key) || changed;
     for (const [k, v] of next) changed = this.tree.set(k, v) || changed;
