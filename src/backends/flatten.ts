@@ -6,12 +6,12 @@
 import { normalizeKey, type KeyPath } from '../keys.ts';
 
 export interface FlattenOptions {
-  /** Name a list item; return undefined to use its index. */
-  readonly arrayKey?: (item: unknown, index: number) => string | undefined;
+  /** Name a list item; `taken` holds the names already given in this list. Undefined: its index. */
+  readonly arrayKey?: (item: unknown, index: number, taken: ReadonlySet<string>) => string | undefined;
 }
 
-export function flatten(value: unknown, root = '/', opts: FlattenOptions = {}): Map<KeyPath, string> {
-  const out = new Map<KeyPath, string>();
+/** Flatten `value` under `root` into `out` (a new map by default). */
+export function flatten(value: unknown, root = '/', opts: FlattenOptions = {}, out = new Map<KeyPath, string>()): Map<KeyPath, string> {
   walk(value, normalizeKey(root), out, opts);
   return out;
 }
@@ -19,7 +19,12 @@ export function flatten(value: unknown, root = '/', opts: FlattenOptions = {}): 
 function walk(value: unknown, path: string, out: Map<KeyPath, string>, opts: FlattenOptions): void {
   const child = (seg: string) => normalizeKey(`${path}/${seg.replaceAll('/', '_')}`);
   if (Array.isArray(value)) {
-    value.forEach((item, i) => walk(item, child(opts.arrayKey?.(item, i) ?? String(i)), out, opts));
+    const taken = new Set<string>();
+    value.forEach((item, i) => {
+      const seg = opts.arrayKey?.(item, i, taken) ?? String(i);
+      taken.add(seg);
+      walk(item, child(seg), out, opts);
+    });
   } else if (value instanceof Date) {
     out.set(path as KeyPath, value.toISOString());
   } else if (value !== null && typeof value === 'object') {

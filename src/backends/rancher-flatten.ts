@@ -9,29 +9,14 @@
  * the first item keeps the name, which is also the item `/services/nginx` answers with, and a
  * later item with the same name is keyed by its `uuid` (else its index), so two records never mix.
  */
-import { normalizeKey, type KeyPath } from '../keys.ts';
+import type { KeyPath } from '../keys.ts';
+import { flatten } from './flatten.ts';
 
 export function flattenMetadata(value: unknown, root: string, out = new Map<KeyPath, string>()): Map<KeyPath, string> {
-  walk(value, normalizeKey(root), out);
-  return out;
+  return flatten(value, root, { arrayKey: itemKey }, out);
 }
 
-function walk(value: unknown, path: string, out: Map<KeyPath, string>): void {
-  if (Array.isArray(value)) {
-    const taken = new Set<string>();
-    value.forEach((item, i) => {
-      const seg = itemKey(item, i, taken);
-      taken.add(seg);
-      walk(item, child(path, seg), out);
-    });
-  } else if (value !== null && typeof value === 'object') {
-    for (const [k, v] of Object.entries(value)) walk(v, child(path, k), out);
-  } else {
-    out.set(path as KeyPath, scalar(value));
-  }
-}
-
-function itemKey(item: unknown, index: number, taken: ReadonlySet<string>): string {
+function itemKey(item: unknown, _index: number, taken: ReadonlySet<string>): string | undefined {
   if (item !== null && typeof item === 'object' && !Array.isArray(item)) {
     const o = item as Record<string, unknown>;
     for (const field of ['name', 'uuid']) {
@@ -39,14 +24,5 @@ function itemKey(item: unknown, index: number, taken: ReadonlySet<string>): stri
       if (typeof v === 'string' && v !== '' && !taken.has(v)) return v;
     }
   }
-  return String(index);
-}
-
-function child(path: string, segment: string): string {
-  return normalizeKey(`${path}/${segment.replaceAll('/', '_')}`);
-}
-
-function scalar(v: unknown): string {
-  if (v === null || v === undefined) return 'null';
-  return typeof v === 'string' ? v : String(v);
+  return undefined;
 }

@@ -2,7 +2,7 @@
  * Runtime mutations of the emulator's World, as Rancher would make them (a container starts,
  * stops or goes away, service metadata changes). Each mutator bumps `/version` exactly once.
  */
-import { newContainer, stableUuid, type ContainerInput, type ContainerRecord, type ServiceRecord, type World } from './world.ts';
+import { defaultService, newContainer, stableUuid, type ContainerInput, type ContainerRecord, type ServiceRecord, type World } from './world.ts';
 
 export abstract class WorldEditor {
   #world: World;
@@ -100,19 +100,3 @@ export abstract class WorldEditor {
   }
 }
 
-function defaultService(stack: string, name: string): ServiceRecord {
-  return {
-    name,
-    uuid: stableUuid(`service:${stack}/${name}`),
-    stack_name: stack,
-    primary_service_name: name,
-    kind: 'service',
-    state: 'active',
-    scale: 1,
-    labels: {},
-    metadata: {},
-    ports: [],
-    sidekicks: [],
-    token: stableUuid(`token:${stack}/${name}`).replaceAll('-', ''),
-  };
-}

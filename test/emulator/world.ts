@@ -120,21 +120,7 @@ export class MetadataBuilder {
   /** Adds the service (and its stack when missing). */
   service(stack: string, name: string, opts: Partial<ServiceRecord> = {}): this {
     if (!this.#world.stacks.some((s) => s.name === stack)) this.stack(stack);
-    this.#world.services.push({
-      name,
-      uuid: stableUuid(`service:${stack}/${name}`),
-      stack_name: stack,
-      primary_service_name: name,
-      kind: 'service',
-      state: 'active',
-      scale: 1,
-      labels: {},
-      metadata: {},
-      ports: [],
-      sidekicks: [],
-      token: stableUuid(`token:${stack}/${name}`).replaceAll('-', ''),
-      ...opts,
-    });
+    this.#world.services.push({ ...defaultService(stack, name), ...opts });
     return this;
   }
 
@@ -243,4 +229,22 @@ export function rancherHaproxyWorld(opts: {
   const world = b.build();
   world.self['*'] = world.containers.find((c) => c.service_name === 'HTTP-generate-maps')!.name;
   return world;
+}
+
+/** A service record with the emulator's defaults (stable uuid and token from its name). */
+export function defaultService(stack: string, name: string): ServiceRecord {
+  return {
+    name,
+    uuid: stableUuid(`service:${stack}/${name}`),
+    stack_name: stack,
+    primary_service_name: name,
+    kind: 'service',
+    state: 'active',
+    scale: 1,
+    labels: {},
+    metadata: {},
+    ports: [],
+    sidekicks: [],
+    token: stableUuid(`token:${stack}/${name}`).replaceAll('-', ''),
+  };
 }
