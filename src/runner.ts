@@ -6,9 +6,9 @@ import type { Logger } from 'pino';
 import { createBackend } from './backends/index.ts';
 import type { BackendContext } from './backends/types.ts';
 import type { AppConfig, ResourceSpec } from './config/types.ts';
-import { AppError, errorMessage, ExitCode, exitCodeOf, type ExitCodeValue } from './errors.ts';
+import { AppError, errorMessage, ExitCode, exitCodeOf, KeyNotFoundError, ResourceError, type ExitCodeValue } from './errors.ts';
 import type { ProcessResult } from './resource.ts';
-import { systemClock, type Clock } from './schedule.ts';
+import { abortableSleep, systemClock, type Clock } from './schedule.ts';
 import { Source } from './source.ts';
 import { ResourceWorker, type CycleOutcome, type ProcessFn, type WorkerStatus } from './worker.ts';
 
@@ -65,6 +65,35 @@ export function selectResources(config: AppConfig, only?: readonly string[]): Re
     throw new AppError('E_USAGE', ExitCode.USAGE, `no resource named ${unknown.join(', ')} in ${config.file} (have: ${names})`);
   }
   return picked;
+}
+
+/** The key a render failed on, when it failed because a key does not exist. */
+export function missingKeyOf(e: unknown): string | undefined {
+  for (let c: unknown = e; c instanceof Error; c = c.cause) if (c instanceof KeyNotFoundError) return c.key;
+  return undefined;
+}
+
+/**
+ * One pass of a worker; with `missing_keys = "wait"`, a render that fails on a missing key is
+ * retried (re-reading every backend each second) until the key exists or missing_timeout passes.
+ */
+async function runOnceWaiting(w: ResourceWorker, o: { noop: boolean; signal?: AbortSignal }, logger: Logger, clock: Clock): Promise<ProcessResult> {
+  const deadline = clock.now() + (w.spec.missingTimeoutMs ?? 60_000);
+  for (let logged = ''; ; ) {
+    try {
+      return await w.runOnce(o);
+    } catch (e) {
+      const key = missingKeyOf(e);
+      if (w.spec.missingKeys !== 'wait' || key === undefined || clock.now() >= deadline) {
+        if (w.spec.missingKeys === 'wait' && key !== undefined) throw new ResourceError(w.spec.name, 'render', `gave up waiting for ${key} after ${Math.round((w.spec.missingTimeoutMs ?? 60_000) / 1000)} s (missing_keys = "wait")`, { cause: e });
+        throw e;
+      }
+      if (logged !== key) logger.info({ resource: w.spec.name, key }, 'waiting for a missing key (missing_keys = "wait")');
+      logged = key;
+      for (const s of w.sources) s.invalidate();
+      await abortableSleep(1000, o.signal, clock);
+    }
+  }
 }
 
 /** Identity of a resource's definition, ignoring where in the file it was written. */
@@ -136,7 +165,7 @@ export function createRunner(config: AppConfig, deps: RunnerDeps, opts: RunnerOp
       const resources: ResourceSummary[] = [];
       for (const w of workers) {
         try {
-          const result = await w.runOnce({ noop: opts.noop, signal });
+          const result = await runOnceWaiting(w, { noop: opts.noop, signal }, deps.logger, clock);
           resources.push({ resource: w.spec.name, ok: true, changed: result.changed, wouldChange: result.wouldChange, exitCode: ExitCode.OK, result });
         } catch (e) {
           deps.logger.error({ resource: w.spec.name, err: errorMessage(e) }, 'resource failed');

@@ -78,6 +78,11 @@ export class Source {
     return this.#needsReload;
   }
 
+  /** Owe a full re-read (the next cycle reads everything again). */
+  invalidate(): void {
+    this.#needsReload = true;
+  }
+
   status(): SourceStatus {
     return {
       backend: this.backend.name,

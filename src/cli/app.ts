@@ -65,7 +65,7 @@ export function makeProcess(engine: TemplateEngine, logger: Logger, io: CliIo, h
   return (spec, tree, opts) =>
     processResource(
       {
-        render: (t) => engine.renderFile(t.src, { resource: spec.name, tree, vars: { vars: spec.vars ?? {} }, missingKeys: spec.missingKeys, signal: opts.signal }),
+        render: (t) => engine.renderFile(t.src, { resource: spec.name, tree, vars: { vars: spec.vars ?? {} }, missingKeys: spec.missingKeys === 'empty' ? 'empty' : 'error', signal: opts.signal }),
         run,
         logger,
         applier: host?.serves(spec.name) ? host : undefined,

@@ -33,6 +33,7 @@ export async function buildResource(ctx: LoadContext, at: At, raw: unknown, defa
     debounce: v.wait,
     guard: { refuseEmpty: v.guard_empty, maxShrink: v.max_shrink },
     missingKeys: readMissing(child(at, 'missing_keys'), v.missing_keys),
+    missingTimeoutMs: v.missing_timeout,
     vars: v.vars === undefined ? undefined : readVars(child(at, 'vars'), v.vars),
     origin: { file: at.doc.file, line: pos?.line },
   };
@@ -48,7 +49,8 @@ function readVars(at: At, table: Readonly<Record<string, unknown>>): Record<stri
   return out;
 }
 
-function readMissing(at: At, v: string): 'error' | 'empty' {
-  if (v === 'error' || v === 'empty') return v;
-  throw failAt(at, `expected "error" or "empty", got ${JSON.stringify(v)}`);
+function readMissing(at: At, v: string): 'error' | 'empty' | 'wait' {
+  if (v === 'error' || v === 'empty' || v === 'wait') return v;
+  if (v === 'default') return 'empty';
+  throw failAt(at, `expected "error", "default" (or "empty") or "wait", got ${JSON.stringify(v)}`);
 }

@@ -109,8 +109,9 @@ export const resourceSchema = {
     missing_keys: {
       type: 'string',
       default: 'error',
-      description: '`error`: `get`/`getv` of a missing key (without a default) fails the render and the destination keeps its last good version. `empty`: it renders as an empty string.',
+      description: '`error`: `get`/`getv` of a missing key (without a default) fails the render and the destination keeps its last good version. `default` (or `empty`): it renders as an empty string. `wait`: with `run --onetime`, re-read the backends and retry until the keys exist or `missing_timeout` passes (then fail naming the key); in daemon mode like `error`.',
     },
+    missing_timeout: { type: 'duration', default: '60s', description: 'With `missing_keys = "wait"`: how long `run --onetime` waits for missing keys.' },
     vars: {
       type: 'table',
       description: '`[resource.vars]`: string values (usually `"${ENV_VAR:-default}"`) that every template of the resource sees as `vars.<name>`.',

@@ -74,8 +74,10 @@ export interface ResourceSpec {
   readonly debounce: DebounceSpec;
   /** Data guards (guard_empty, max_shrink). */
   readonly guard?: { readonly refuseEmpty: boolean; readonly maxShrink: number };
-  /** What a missing key does in a template: error (default) or empty. */
-  readonly missingKeys?: 'error' | 'empty';
+  /** What a missing key does in a template: fail (error, wait) or render "" (empty). */
+  readonly missingKeys?: 'error' | 'empty' | 'wait';
+  /** With missingKeys 'wait': how long `run --onetime` waits for the keys. */
+  readonly missingTimeoutMs?: number;
   /** `[resource.vars]`: strings every template sees as `vars.<name>`. */
   readonly vars?: Readonly<Record<string, string>>;
   readonly origin: Origin;

@@ -29,7 +29,7 @@ describe('resource options', () => {
   });
   it('rejects a bad missing_keys and a fraction above 1', async (t) => {
     const bad = await writeTree(t, { 'config.toml': envResource('', 'missing_keys = "ignore"'), 't.tmpl': '' });
-    await rejectsConfig(load(bad), { key: 'resource[0].missing_keys', includes: ['expected "error" or "empty"'] });
+    await rejectsConfig(load(bad), { key: 'resource[0].missing_keys', includes: ['expected "error", "default"'] });
     const big = await writeTree(t, { 'config.toml': envResource('', 'max_shrink = 2'), 't.tmpl': '' });
     await rejectsConfig(load(big), { key: 'resource[0].max_shrink', includes: ['fraction'] });
   });

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createMemoryBackend, type MemoryBackend } from '../../src/backends/memory.ts';
 import type { AppConfig, BackendSpec, ResourceSpec } from '../../src/config/types.ts';
+import { KeyNotFoundError, TemplateError } from '../../src/errors.ts';
 import { normalizeKey, type KeyPath } from '../../src/keys.ts';
 import type { ProcessResult } from '../../src/resource.ts';
 import { createRunner } from '../../src/runner.ts';
@@ -125,5 +126,71 @@ describe('runner', () => {
     const summary = await runner.runOnce();
     assert.equal(summary.exitCode, 1);
     assert.deepEqual(summary.resources.map((r) => r.ok), [false, true]);
+  });
+});
+
+describe('missing_keys = "wait" (run --onetime)', () => {
+  /** Time jumps ahead instead of passing: a sleep returns at once, but the clock moves. */
+  function jumpingClock() {
+    let now = 0;
+    return {
+      now: () => now,
+      setTimeout: (fn: () => void, ms: number) => {
+        now += ms;
+        return setImmediate(fn) as unknown as NodeJS.Timeout;
+      },
+      clearTimeout: (h: unknown) => clearImmediate(h as NodeJS.Immediate),
+    };
+  }
+  const missing = (key: string) => new TemplateError('r', { template: 't.tmpl', line: 1 }, `key does not exist: ${key}`, { cause: new KeyNotFoundError(key) });
+
+  it('re-reads the backends until the key exists', async () => {
+    const mem = createMemoryBackend('memory', { '/app/services/a': '1' });
+    let attempts = 0;
+    const cfg = config([backendSpec()]);
+    const spec = { ...cfg.resources[0], missingKeys: 'wait' as const, missingTimeoutMs: 10_000 };
+    const runner = createRunner(
+      { ...cfg, resources: [spec] },
+      {
+        process: async (_s, tree) => {
+          attempts++;
+          if (attempts === 2) mem.set('/app/services/late', 'here');
+          if (!tree.exists('/services/late')) throw missing('/services/late');
+          return fakeResult();
+        },
+        logger: silentLogger(),
+        env: {},
+        clock: jumpingClock(),
+        createBackend: () => mem,
+      },
+      { noop: false },
+    );
+    const summary = await runner.runOnce();
+    assert.equal(summary.exitCode, 0);
+    assert.equal(attempts, 3, 'failed twice, then the re-read saw the key');
+  });
+
+  it('gives up after missing_timeout naming the key, with the render exit code', async () => {
+    const mem = createMemoryBackend('memory', {});
+    const cfg = config([backendSpec()]);
+    const spec = { ...cfg.resources[0], missingKeys: 'wait' as const, missingTimeoutMs: 5_000 };
+    let attempts = 0;
+    const runner = createRunner(
+      { ...cfg, resources: [spec] },
+      { process: async () => (attempts++, Promise.reject(missing('/never'))), logger: silentLogger(), env: {}, clock: jumpingClock(), createBackend: () => mem },
+      { noop: false },
+    );
+    const summary = await runner.runOnce();
+    assert.equal(summary.exitCode, 5);
+    assert.match(summary.resources[0].error ?? '', /gave up waiting for \/never after 5 s/);
+    assert.ok(attempts >= 5 && attempts <= 7, `about one attempt per second (${attempts})`);
+  });
+
+  it('"error" fails at once', async () => {
+    const mem = createMemoryBackend('memory', {});
+    let attempts = 0;
+    const runner = createRunner(config([backendSpec()]), { process: async () => (attempts++, Promise.reject(missing('/x'))), logger: silentLogger(), env: {}, createBackend: () => mem }, { noop: false });
+    assert.equal((await runner.runOnce()).exitCode, 5);
+    assert.equal(attempts, 1);
   });
 });
