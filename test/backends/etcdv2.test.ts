@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import { etcdBackend } from '../../src/backends/etcd.ts';
 import type { Backend, WatchEvent } from '../../src/backends/types.ts';
 import { normalizeKey, type KeyPath } from '../../src/keys.ts';
-import { diffMaps, TreeConsumer } from '../helpers/etcd-consumer.ts';
+import { diffMaps, TreeConsumer, converged } from '../helpers/etcd-consumer.ts';
 import { freePort, startEtcd, v2Delete, v2Mkdir, v2Put } from '../helpers/etcd.ts';
 import { captureLogger, silentLogger } from '../helpers/logger.ts';
 import { GliderlabsRegistrator, serviceId } from '../helpers/registrator.ts';
@@ -16,13 +16,6 @@ function v2Backend(t: { after: (fn: () => unknown) => void }, options: Record<st
   const b = etcdBackend.create('etcd', { version: 2, ...options }, { logger, env: {}, fetch: globalThis.fetch, baseDir: '.' });
   t.after(() => b.close());
   return b;
-}
-
-async function converged(c: TreeConsumer, b: Backend, prefixes: readonly KeyPath[], timeoutMs = 15_000): Promise<void> {
-  await waitFor(() => c.matchesFreshRead(), { timeoutMs, message: 'watched tree to equal a fresh read' }).catch(async (e) => {
-    const fresh = await b.getValues(prefixes);
-    throw new Error(`${(e as Error).message}; diff: ${diffMaps(c.tree.toMap(), fresh.values)}`);
-  });
 }
 
 test('etcd v2: registrator layout read and watched through every action', async (t) => {

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import { etcdBackend } from '../../src/backends/etcd.ts';
 import type { Backend, WatchEvent } from '../../src/backends/types.ts';
 import { normalizeKey, type KeyPath } from '../../src/keys.ts';
-import { diffMaps, TreeConsumer } from '../helpers/etcd-consumer.ts';
+import { diffMaps, TreeConsumer, converged } from '../helpers/etcd-consumer.ts';
 import { startEtcd, v3Client } from '../helpers/etcd.ts';
 import { silentLogger } from '../helpers/logger.ts';
 import { FayrusRegistrator, serviceId } from '../helpers/registrator.ts';
@@ -18,13 +18,6 @@ function v3Backend(t: { after: (fn: () => unknown) => void }, nodes: readonly st
   });
   t.after(() => b.close());
   return b;
-}
-
-async function converged(c: TreeConsumer, b: Backend, prefixes: readonly KeyPath[], timeoutMs = 15_000): Promise<void> {
-  await waitFor(() => c.matchesFreshRead(), { timeoutMs, message: 'watched tree to equal a fresh read' }).catch(async (e) => {
-    const fresh = await b.getValues(prefixes);
-    throw new Error(`${(e as Error).message}; diff: ${diffMaps(c.tree.toMap(), fresh.values)}`);
-  });
 }
 
 test('etcd v3: read and watch; deltas equal a fresh read; since loses nothing; segment boundary', async (t) => {

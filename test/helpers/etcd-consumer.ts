@@ -5,6 +5,7 @@
 import type { Backend, KeyChange, WatchEvent } from '../../src/backends/types.ts';
 import type { KeyPath } from '../../src/keys.ts';
 import { MemoryTree } from '../../src/tree.ts';
+import { waitFor } from './wait.ts';
 
 export class TreeConsumer {
   readonly tree: MemoryTree;
@@ -71,4 +72,12 @@ export function diffMaps(a: ReadonlyMap<string, string>, b: ReadonlyMap<string, 
   for (const [k, v] of a) if (b.get(k) !== v) out.push(`${k}: ${v} vs ${b.get(k) ?? '<absent>'}`);
   for (const [k, v] of b) if (!a.has(k)) out.push(`${k}: <absent> vs ${v}`);
   return out.slice(0, 10).join('; ');
+}
+
+/** Wait until the consumer's watched tree equals a fresh read; on timeout, say what differs. */
+export async function converged(c: TreeConsumer, b: Backend, prefixes: readonly KeyPath[], timeoutMs = 15_000): Promise<void> {
+  await waitFor(() => c.matchesFreshRead(), { timeoutMs, message: 'watched tree to equal a fresh read' }).catch(async (e) => {
+    const fresh = await b.getValues(prefixes);
+    throw new Error(`${(e as Error).message}; diff: ${diffMaps(c.tree.toMap(), fresh.values)}`);
+  });
 }
