@@ -5,7 +5,7 @@
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { BackendSpec, ResourceSpec } from '../config/types.ts';
-import { ExitCode, UsageError, type ExitCodeValue } from '../errors.ts';
+import { UsageError, type ExitCodeValue } from '../errors.ts';
 import { unifiedDiff } from '../fsutil.ts';
 import { createRunner } from '../runner.ts';
 import { loadAppConfig, makeEngine, makeLogger, makeProcess, type CliIo, type GlobalFlags } from './app.ts';
@@ -70,5 +70,3 @@ export async function renderCommand(io: CliIo, flags: RenderFlags, signal?: Abor
     await runner.close();
   }
 }
-
-export { ExitCode };

@@ -7,7 +7,7 @@ import { errorMessage, ExitCode, exitCodeOf, ResourceError, type ExitCodeValue }
 import type { HaproxyHost } from '../haproxy-host.ts';
 import type { Logger } from 'pino';
 import type { AppConfig } from '../config/types.ts';
-import { createRunner, type ReconfigureSummary, type Runner, type RunSummary } from '../runner.ts';
+import { createRunner, type ReconfigureSummary, type RunSummary } from '../runner.ts';
 import type { TemplateEngine } from '../template/index.ts';
 import { loadAppConfig, loadWithLogger, makeEngine, makeProcess, type CliIo, type GlobalFlags } from './app.ts';
 
@@ -30,8 +30,6 @@ export async function runCommand(io: CliIo, flags: RunFlags, signal?: AbortSigna
   // --listen, else [http] listen, else KEYPLATE_LISTEN (the image sets it, so any mounted config gets /healthz)
   const listen = flags.onetime ? undefined : (flags.listen ?? config.http?.listen ?? (io.env.KEYPLATE_LISTEN?.trim() || undefined));
   const status = listen ? await import('../status/index.ts') : undefined;
-  let runnerRef: { status(): ReturnType<Runner['status']> } | undefined;
-  const metrics = status?.createMetrics({ status: () => runnerRef?.status() ?? [], haproxy: () => host?.controller });
   let fatal: unknown;
   const die = (e: unknown) => {
     fatal ??= e;
@@ -54,7 +52,8 @@ export async function runCommand(io: CliIo, flags: RunFlags, signal?: AbortSigna
     },
     { noop: flags.noop ?? false, intervalMs: flags.interval !== undefined ? flags.interval * 1000 : undefined, only: flags.resource },
   );
-  runnerRef = runner;
+  // onCycle only fires once the runner runs, so it may use `metrics` defined after the runner.
+  const metrics = status?.createMetrics({ status: () => runner.status(), haproxy: () => host?.controller });
   if (flags.onetime) {
     try {
       const summary = await runner.runOnce(signal);
