@@ -11,7 +11,7 @@
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { createTemplateEngine } from '../src/template/index.ts';
-import { MemoryTree } from '../src/tree.ts';
+import { MemoryTree } from '../src/tree/tree.ts';
 
 const SERVICES = Number(process.argv[2] ?? 10_000);
 const RUNS = Number(process.argv[3] ?? 20);

@@ -10,10 +10,10 @@ import { PassThrough } from 'node:stream';
 import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import type { Etcd3 } from 'etcd3';
-import { makeEngine, makeProcess, type CliIo } from '../src/cli/app.ts';
+import { makeEngine, makeProcess, type CliIo } from '../src/app.ts';
 import { loadConfig } from '../src/config/load.ts';
 import { createLogger } from '../src/log.ts';
-import { createRunner } from '../src/runner.ts';
+import { createRunner } from '../src/runner/runner.ts';
 import { FileWatch } from './lib/file-watch.ts';
 
 export const SEED_TEMPLATE = fileURLToPath(new URL('../examples/registrator-etcd/haproxy.tmpl', import.meta.url));

@@ -3,7 +3,8 @@
  * output). Backend passwords and keys are redacted wherever they appear in a log object.
  */
 import { pino, type Logger, type DestinationStream } from 'pino';
-import type { LogFormat } from './config/types.ts';
+/** `text` (human readable) or `json` (one object per line). */
+export type LogFormat = 'text' | 'json';
 
 export const REDACT_PATHS = [
   'password',

@@ -4,9 +4,9 @@
  * `_` (so `/app` matches `APP_PORT` but, unlike confd, not `APPLE`). Keys come back lower-cased
  * with `_` turned into `/`: `MY_DB_HOST` → `/my/db/host`. Reads only the injected env map.
  */
-import { normalizeKey, type KeyPath } from '../keys.ts';
+import { normalizeKey, type KeyPath } from '../tree/keys.ts';
 import { contentRevision } from './revision.ts';
-import type { Backend, BackendDefinition } from './types.ts';
+import type { Backend, BackendDefinition } from './contract.ts';
 
 export function keyToEnvName(key: string): string {
   return key.replace(/^\/+/, '').replaceAll('/', '_').toUpperCase();

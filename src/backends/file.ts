@@ -9,11 +9,11 @@ import { basename, dirname, extname, resolve } from 'node:path';
 import { parse as parseToml } from 'smol-toml';
 import { parse as parseYaml } from 'yaml';
 import { BackendError, errorMessage } from '../errors.ts';
-import type { KeyPath } from '../keys.ts';
+import type { KeyPath } from '../tree/keys.ts';
 import { flatten } from './flatten.ts';
 import { contentRevision } from './revision.ts';
 import { selectPrefixes } from './select.ts';
-import type { Backend, BackendContext, BackendDefinition, WatchEvent } from './types.ts';
+import type { Backend, BackendContext, BackendDefinition, WatchEvent } from './contract.ts';
 
 export function parseDataFile(path: string, text: string): unknown {
   const ext = extname(path).toLowerCase();

@@ -3,7 +3,7 @@
  * list items their index (or, with `arrayKey`, a name such as Rancher's `name` field), and
  * scalars are stringified (`null` → "null", booleans and numbers as written).
  */
-import { normalizeKey, type KeyPath } from '../keys.ts';
+import { normalizeKey, type KeyPath } from '../tree/keys.ts';
 
 export interface FlattenOptions {
   /** Name a list item; `taken` holds the names already given in this list. Undefined: its index. */

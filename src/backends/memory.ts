@@ -3,8 +3,8 @@
  * set at run time by tests. It watches losslessly with deltas and a monotonic revision, so it is
  * also the reference implementation of the watch contract.
  */
-import { isUnder, normalizeKey, type KeyPath } from '../keys.ts';
-import type { Backend, BackendDefinition, KeyChange, WatchEvent } from './types.ts';
+import { isUnder, normalizeKey, type KeyPath } from '../tree/keys.ts';
+import type { Backend, BackendDefinition, KeyChange, WatchEvent } from './contract.ts';
 
 export interface MemoryBackend extends Backend {
   set(key: string, value: string): void;

@@ -1,5 +1,5 @@
 /** Keep only the pairs under the requested prefixes (segment-boundary aware). */
-import { isUnder, type KeyPath } from '../keys.ts';
+import { isUnder, type KeyPath } from '../tree/keys.ts';
 
 export function selectPrefixes(all: ReadonlyMap<KeyPath, string>, prefixes: readonly KeyPath[]): Map<KeyPath, string> {
   const out = new Map<KeyPath, string>();

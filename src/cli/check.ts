@@ -4,8 +4,8 @@
  * writing anything or running commands.
  */
 import { ExitCode, type ExitCodeValue } from '../errors.ts';
-import { createRunner } from '../runner.ts';
-import { loadWithLogger, makeEngine, makeProcess, type CliIo, type GlobalFlags } from './app.ts';
+import { createRunner } from '../runner/runner.ts';
+import { loadWithLogger, makeEngine, makeProcess, type CliIo, type GlobalFlags } from '../app.ts';
 import { formatSummary } from './run.ts';
 
 export interface CheckFlags extends GlobalFlags {

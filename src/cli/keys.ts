@@ -1,9 +1,9 @@
 /** `keyplate keys`: print the normalized, prefix-stripped tree a template would see. */
 import type { AppConfig } from '../config/types.ts';
 import { type ExitCodeValue, ExitCode } from '../errors.ts';
-import { mergeSources } from '../merge.ts';
-import { createRunner } from '../runner.ts';
-import { loadAppConfig, makeLogger, type CliIo, type GlobalFlags } from './app.ts';
+import { mergeFeeds } from '../runner/merge.ts';
+import { createRunner } from '../runner/runner.ts';
+import { loadAppConfig, makeLogger, type CliIo, type GlobalFlags } from '../app.ts';
 import { adHocBackends } from './render.ts';
 
 export interface KeysFlags extends GlobalFlags {
@@ -29,7 +29,7 @@ export async function keysCommand(io: CliIo, flags: KeysFlags, signal?: AbortSig
     const out: Record<string, Record<string, string>> = {};
     for (const w of runner.workers) {
       for (const s of w.sources) await s.load(signal);
-      const tree = mergeSources(w.sources, () => {});
+      const tree = mergeFeeds(w.sources, () => {});
       out[w.spec.name] = Object.fromEntries(tree.entries().map((p) => [p.key, p.value]));
     }
     const names = Object.keys(out);

@@ -4,7 +4,7 @@
  */
 import { Command, CommanderError, Option } from 'commander';
 import { errorMessage, ExitCode, exitCodeOf, isAppError, type ExitCodeValue } from '../errors.ts';
-import type { CliIo } from './app.ts';
+import type { CliIo } from '../app.ts';
 // Command modules load on use, so `--help`, `--version` and simple commands start fast.
 
 export const VERSION = '0.1.0';

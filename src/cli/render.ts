@@ -6,9 +6,9 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { BackendSpec, ResourceSpec } from '../config/types.ts';
 import { UsageError, type ExitCodeValue } from '../errors.ts';
-import { unifiedDiff } from '../fsutil.ts';
-import { createRunner } from '../runner.ts';
-import { loadAppConfig, makeEngine, makeLogger, makeProcess, type CliIo, type GlobalFlags } from './app.ts';
+import { unifiedDiff } from '../pipeline/files.ts';
+import { createRunner } from '../runner/runner.ts';
+import { loadAppConfig, makeEngine, makeLogger, makeProcess, type CliIo, type GlobalFlags } from '../app.ts';
 import { parseBackendUri } from './uri.ts';
 
 export interface RenderFlags extends GlobalFlags {

@@ -4,12 +4,12 @@
  */
 import { rm, writeFile } from 'node:fs/promises';
 import { errorMessage, ExitCode, exitCodeOf, ResourceError, type ExitCodeValue } from '../errors.ts';
-import type { HaproxyHost } from '../haproxy-host.ts';
+import type { HaproxyApplier } from '../haproxy/applier.ts';
 import type { Logger } from 'pino';
 import type { AppConfig } from '../config/types.ts';
-import { createRunner, type ReconfigureSummary, type RunSummary } from '../runner.ts';
+import { createRunner, type ReconfigureSummary, type RunSummary } from '../runner/runner.ts';
 import type { TemplateEngine } from '../template/index.ts';
-import { loadAppConfig, loadWithLogger, makeEngine, makeProcess, type CliIo, type GlobalFlags } from './app.ts';
+import { loadAppConfig, loadWithLogger, makeEngine, makeProcess, type CliIo, type GlobalFlags } from '../app.ts';
 
 export interface RunFlags extends GlobalFlags {
   readonly onetime?: boolean;
@@ -24,8 +24,8 @@ export async function runCommand(io: CliIo, flags: RunFlags, signal?: AbortSigna
   const engine = makeEngine(io, logger);
   const names = config.resources.map((r) => r.name);
   // HAProxy supervision and the status listener load only when used: start-up time matters.
-  const host: HaproxyHost | undefined =
-    config.haproxy && !flags.onetime && !flags.noop ? new (await import('../haproxy-host.ts')).HaproxyHost(config.haproxy, names, { logger, env: io.env }) : undefined;
+  const host: HaproxyApplier | undefined =
+    config.haproxy && !flags.onetime && !flags.noop ? new (await import('../haproxy/applier.ts')).HaproxyApplier(config.haproxy, names, { logger, env: io.env }) : undefined;
   const stop = new AbortController();
   // --listen, else [http] listen, else KEYPLATE_LISTEN (the image sets it, so any mounted config gets /healthz)
   const listen = flags.onetime ? undefined : (flags.listen ?? config.http?.listen ?? (io.env.KEYPLATE_LISTEN?.trim() || undefined));

@@ -3,11 +3,11 @@
  * `etcdv2://host:2379`, `etcdv3://host:2379`, `rancher://host`, `memory:`; further options as a query
  * string (`etcd://h:2379?username=u`), typed by the backend's own option table.
  */
-import { findBackendDefinition } from '../backends/index.ts';
-import type { BackendKind, OptionSpec } from '../backends/types.ts';
+import { findBackendDefinition } from '../backends/registry.ts';
+import type { BackendKind, OptionSpec } from '../backends/contract.ts';
 import type { BackendSpec } from '../config/types.ts';
 import { UsageError } from '../errors.ts';
-import { normalizeKey, ROOT, type KeyPath } from '../keys.ts';
+import { normalizeKey, ROOT, type KeyPath } from '../tree/keys.ts';
 
 const ALIASES: Record<string, { kind: BackendKind; options?: Record<string, unknown> }> = {
   etcdv2: { kind: 'etcd', options: { version: 2 } },

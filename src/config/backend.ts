@@ -4,16 +4,16 @@
  * (looked up in the registry at run time). Defaults are deep-copied into every resource and
  * overlaid key by key by what the resource writes itself (an explicit `watch = false` does override).
  */
-import { joinKey, type KeyPath } from '../keys.ts';
-import { coerce } from './values.ts';
-import type { BackendDefinition, BackendKind, OptionSpec, OptionType } from '../backends/types.ts';
+import { joinKey, type KeyPath } from '../tree/keys.ts';
+import { coerce } from '../schema/values.ts';
+import type { BackendDefinition, BackendKind, OptionSpec, OptionType } from '../backends/contract.ts';
 import { backendSchema } from './schema.ts';
-import { readSection, type Written } from './section.ts';
-import { child, failAt, isTable, typeName, type At, type TomlTable } from './source.ts';
-import { didYouMean } from './suggest.ts';
+import { readSection, type Written } from '../schema/section.ts';
+import { child, failAt, isTable, typeName, type At, type TomlTable } from '../schema/document.ts';
+import { didYouMean } from '../schema/suggest.ts';
 import type { BackendSpec } from './types.ts';
 
-/** The backend kinds the loader validates against (default: src/backends/index.ts). */
+/** The backend kinds the loader validates against (default: src/backends/registry.ts). */
 export interface BackendRegistry {
   find(kind: string): BackendDefinition | undefined;
   kinds(): readonly string[];

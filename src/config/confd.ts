@@ -9,10 +9,10 @@ import { confdBackends, finishBackends } from './backend.ts';
 import { loadDoc, warnAt, type LoadContext } from './context.ts';
 import { isFile, listDir } from './include.ts';
 import { confdFileSchema, confdTemplateSchema, resourceSchema } from './schema.ts';
-import { readSection, withDefaults } from './section.ts';
-import { child, failAt, root, type At, type SourceDoc } from './source.ts';
+import { readSection, withDefaults } from '../schema/section.ts';
+import { child, failAt, root, type At, type SourceDoc } from '../schema/document.ts';
 import { buildTemplate } from './template.ts';
-import { parseDuration } from './values.ts';
+import { parseDuration } from '../schema/values.ts';
 import type { ResourceSpec } from './types.ts';
 
 async function confdResource(ctx: LoadContext, doc: SourceDoc, name: string, templatesDir: string): Promise<ResourceSpec> {

@@ -2,7 +2,7 @@
 import type { BackendBlock, BackendRegistry } from './backend.ts';
 import { expandTree, type Env } from './expand.ts';
 import type { LookupUser } from './owner.ts';
-import { describeAt, isTable, readSource, root, type At, type SourceDoc } from './source.ts';
+import { describeAt, isTable, readSource, root, type At, type SourceDoc } from '../schema/document.ts';
 
 export interface LoadContext {
   readonly env: Env;

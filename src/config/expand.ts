@@ -5,7 +5,7 @@
  *   $$              a literal `$` (so `$${VAR}` stays `${VAR}`)
  *   any other `$`   kept as written: `pa$word` and shell `$HOME` survive (remco PR #120)
  */
-import { child, failAt, isTable, type At } from './source.ts';
+import { child, failAt, isTable, type At } from '../schema/document.ts';
 
 export type Env = Readonly<Record<string, string | undefined>>;
 

@@ -1,8 +1,8 @@
 /** `[haproxy]` → HaproxySpec: paths resolved, signals and resource names checked. */
 import { resolve } from 'node:path';
 import { haproxySchema } from './schema.ts';
-import { readSection, withDefaults } from './section.ts';
-import { child, failAt, type At } from './source.ts';
+import { readSection, withDefaults } from '../schema/section.ts';
+import { child, failAt, type At } from '../schema/document.ts';
 import type { HaproxySpec, ResourceSpec } from './types.ts';
 
 const SIGNAL = /^SIG[A-Z0-9]+$/;

@@ -6,7 +6,7 @@ import { readdir, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { loadDoc, warnAt, type LoadContext } from './context.ts';
 import { buildResource } from './resource.ts';
-import { failAt, root, type At } from './source.ts';
+import { failAt, root, type At } from '../schema/document.ts';
 import type { ResourceSpec } from './types.ts';
 
 /** Sorted entries of a directory; a missing/unreadable directory is a ConfigError at `at`. */

@@ -4,7 +4,7 @@
  * the file, line and key path; soft problems go to `onWarning`.
  */
 import { resolve } from 'node:path';
-import { backendDefinitions, findBackendDefinition } from '../backends/index.ts';
+import { backendDefinitions, findBackendDefinition } from '../backends/registry.ts';
 import { ConfigError } from '../errors.ts';
 import { readBackendTable, type BackendRegistry } from './backend.ts';
 import { loadConfdDir } from './confd.ts';
@@ -15,8 +15,8 @@ import { loadIncludeDir } from './include.ts';
 import { passwdLookup, type LookupUser } from './owner.ts';
 import { buildResource } from './resource.ts';
 import { httpSchema, topSchema } from './schema.ts';
-import { readSection, withDefaults } from './section.ts';
-import { child, root } from './source.ts';
+import { readSection, withDefaults } from '../schema/section.ts';
+import { child, root } from '../schema/document.ts';
 import type { AppConfig, ResourceSpec } from './types.ts';
 
 export interface LoadConfigInput {
@@ -26,7 +26,7 @@ export interface LoadConfigInput {
   readonly env: Readonly<Record<string, string | undefined>>;
   /** Soft problems (skipped files, a check_cmd without {{ src }}), already prefixed with file:line. */
   readonly onWarning?: (message: string) => void;
-  /** Backend kinds to validate against (default: the real registry, src/backends/index.ts). */
+  /** Backend kinds to validate against (default: the real registry, src/backends/registry.ts). */
   readonly registry?: BackendRegistry;
   /** `owner = "name"` → uid (default: /etc/passwd). */
   readonly lookupUser?: LookupUser;

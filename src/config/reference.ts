@@ -2,8 +2,9 @@
  * Markdown key reference generated from the schema (docs/config-reference.md embeds it between
  * `<!-- keys:begin -->` and `<!-- keys:end -->`; a test keeps the two in sync).
  */
-import type { BackendDefinition } from '../backends/types.ts';
-import { configSchema, type KeySpec, type SectionSchema, type ValueKind } from './schema.ts';
+import type { BackendDefinition } from '../backends/contract.ts';
+import type { KeySpec, SectionSchema, ValueKind } from '../schema/types.ts';
+import { configSchema } from './schema.ts';
 
 const KIND_TEXT: Record<ValueKind, string> = {
   string: 'string',

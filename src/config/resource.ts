@@ -6,8 +6,8 @@ import { basename } from 'node:path';
 import { overlayBackends, readBackendTable, finishBackends } from './backend.ts';
 import type { LoadContext } from './context.ts';
 import { resourceSchema, templateSchema } from './schema.ts';
-import { readSection, withDefaults } from './section.ts';
-import { child, failAt, type At } from './source.ts';
+import { readSection, withDefaults } from '../schema/section.ts';
+import { child, failAt, type At } from '../schema/document.ts';
 import { buildTemplate } from './template.ts';
 import type { ResourceSpec, TemplateSpec } from './types.ts';
 

@@ -5,47 +5,8 @@
  * then read it where the section is normalized (the value arrives already type-checked).
  */
 
-/** How a value is written in TOML and what it becomes after validation (see `ValueTypes`). */
-export type ValueKind =
-  | 'string'
-  | 'string[]'
-  | 'boolean'
-  | 'duration'
-  | 'mode'
-  | 'command'
-  | 'path'
-  | 'id'
-  | 'user'
-  | 'wait'
-  | 'keys'
-  | 'key'
-  | 'log-level'
-  | 'log-format'
-  | 'table'
-  | 'tables'
-  | 'fraction';
+import type { SectionSchema } from '../schema/types.ts';
 
-export interface KeySpec {
-  readonly type: ValueKind;
-  readonly description: string;
-  /** Default, written as it would be in TOML; it goes through the same validation as user values. */
-  readonly default?: string | number | boolean;
-  /** Human text for the reference when the default is computed, e.g. "the resource file's name". */
-  readonly defaultText?: string;
-  readonly required?: boolean;
-  /** Other accepted spellings (remco `UID` for `uid`). Writing two spellings of one key is an error. */
-  readonly aliases?: readonly string[];
-  /** Names other tools use for this key: never accepted, only used for "did you mean" suggestions. */
-  readonly seeAlso?: readonly string[];
-}
-
-export interface SectionSchema {
-  /** Where the section lives, as users write it, e.g. `[[resource.template]]`. */
-  readonly title: string;
-  readonly keys: Readonly<Record<string, KeySpec>>;
-  /** Keys other tools accept that keyplate rejects on purpose, with the reason shown to the user. */
-  readonly unsupported?: Readonly<Record<string, string>>;
-}
 
 const CMD_DOC =
   'String: run with `/bin/sh -c`. Array of strings: run without a shell (argv). ' +

@@ -2,8 +2,9 @@
 import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { warnAt, type LoadContext } from './context.ts';
-import { child, failAt, type At } from './source.ts';
-import type { CommandSpec, TemplateSpec } from './types.ts';
+import { child, failAt, type At } from '../schema/document.ts';
+import type { CommandSpec } from '../exec/command.ts';
+import type { TemplateSpec } from './types.ts';
 
 /** The template keys shared by the remco and confd spellings, validated and defaulted. */
 export interface TemplateFields {

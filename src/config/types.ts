@@ -3,11 +3,12 @@
  * turns remco-style TOML (`[[resource]]`), confd-style conf.d files (`[template]`) and flags into
  * these shapes; nothing downstream ever sees raw TOML.
  */
-import type { BackendKind } from '../backends/types.ts';
-import type { KeyPath } from '../keys.ts';
+import type { BackendKind } from '../backends/contract.ts';
+import type { KeyPath } from '../tree/keys.ts';
+import type { CommandSpec } from '../exec/command.ts';
+import type { LogFormat } from '../log.ts';
+import type { DebounceSpec } from '../schedule/schedule.ts';
 
-/** A string runs through `/bin/sh -c`; an array runs without a shell. */
-export type CommandSpec = string | readonly string[];
 
 /** Where a resource or value came from, for error messages. */
 export interface Origin {
@@ -57,12 +58,6 @@ export interface BackendSpec {
   readonly origin: Origin;
 }
 
-export interface DebounceSpec {
-  /** Quiet time after the last change before rendering (0 = render at once). */
-  readonly minMs: number;
-  /** Never wait longer than this after the first change of a burst. */
-  readonly maxMs: number;
-}
 
 export interface ResourceSpec {
   readonly name: string;
@@ -83,7 +78,6 @@ export interface ResourceSpec {
   readonly origin: Origin;
 }
 
-export type LogFormat = 'text' | 'json';
 
 /** `[haproxy]`: HAProxy as keyplate's child (see src/haproxy/). */
 export interface HaproxySpec {

@@ -6,12 +6,12 @@
  */
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
-import { cliCommand } from './cli-socket.ts';
+import { cliCommand } from './runtime-socket.ts';
 import { ReloadCoalescer } from './coalesce.ts';
 import type { HaproxyModel } from './model.ts';
 import type { HaproxyControllerOptions } from './options.ts';
 import { planApply, type ApplyMethod, type ApplyPlan } from './plan.ts';
-import { HaproxySupervisor, type StartInfo } from './process.ts';
+import { HaproxySupervisor, type StartInfo } from './supervisor.ts';
 import { SerialQueue } from './queue.ts';
 import { reloadHaproxy, type ReloadResult } from './reload.ts';
 import { applyRuntime, retryPendingDeletes, verifyRuntime, type CliClient, type PendingDeletes, type RuntimeApplyResult } from './runtime.ts';

@@ -5,25 +5,7 @@
  */
 import { isIP } from 'node:net';
 import type { HaproxyModel, MapEntries, MapRef, ProxyModel, ServerModel } from './model.ts';
-import { renderOp } from './runtime-ops.ts';
-
-export type RuntimeOp =
-  | { readonly kind: 'map-add'; readonly map: string; readonly key: string; readonly value: string }
-  | { readonly kind: 'map-set'; readonly map: string; readonly key: string; readonly value: string }
-  | { readonly kind: 'map-del'; readonly map: string; readonly key: string }
-  /** Atomic swap of the whole map: prepare map → add map @v (chunks) → commit map. */
-  | { readonly kind: 'map-replace'; readonly map: string; readonly entries: MapEntries }
-  | { readonly kind: 'server-add'; readonly backend: string; readonly server: ServerModel }
-  /** drain → maint → del server (retried while connections remain; then left pending). */
-  | { readonly kind: 'server-del'; readonly backend: string; readonly server: string; readonly previous?: ServerModel; readonly replacing?: boolean }
-  | {
-      readonly kind: 'server-set';
-      readonly backend: string;
-      readonly server: string;
-      readonly addr?: { readonly host: string; readonly port?: number };
-      readonly weight?: number;
-      readonly state?: 'ready' | 'maint';
-    };
+import { renderOp, type RuntimeOp } from './runtime-commands.ts';
 
 export type ApplyMethod = 'none' | 'runtime' | 'reload';
 

@@ -5,11 +5,11 @@
  */
 import { execFile } from 'node:child_process';
 import { setTimeout as delay } from 'node:timers/promises';
-import { cliCommand, isTransientSocketError } from './cli-socket.ts';
-import type { ProcInfo } from './cli-parse.ts';
+import { cliCommand, isTransientSocketError } from './runtime-socket.ts';
+import type { ProcInfo } from './runtime-answers.ts';
 import { DEFAULT_COMMAND, haproxyEnv, type HaproxyProcessOptions } from './options.ts';
 import { alertLines } from './output.ts';
-import type { HaproxySupervisor } from './process.ts';
+import type { HaproxySupervisor } from './supervisor.ts';
 import { HaproxyReloadError } from './errors.ts';
 
 export interface ReloadResult {

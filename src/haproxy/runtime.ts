@@ -5,11 +5,11 @@
  */
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Logger } from 'pino';
-import { cliArg } from './cli-socket.ts';
-import { ADMIN_FORCED_MAINT, parseServersState, parseShowMap } from './cli-parse.ts';
+import { cliArg } from './runtime-socket.ts';
+import { ADMIN_FORCED_MAINT, parseServersState, parseShowMap } from './runtime-answers.ts';
 import type { HaproxyModel, MapEntries, ServerModel } from './model.ts';
-import type { RuntimeOp } from './plan.ts';
-import { addServerCommand, enableServerCommands, isSuccessReply, mapPayloadChunks, renderOp, serverSetCommands, srvRef } from './runtime-ops.ts';
+import type { RuntimeOp } from './runtime-commands.ts';
+import { addServerCommand, enableServerCommands, isSuccessReply, mapPayloadChunks, renderOp, serverSetCommands, srvRef } from './runtime-commands.ts';
 
 /** Sends one CLI command to the running worker and returns the raw reply. */
 export type CliClient = (command: string, opts?: { readonly signal?: AbortSignal }) => Promise<string>;

@@ -4,7 +4,7 @@
  * once per change of the skipped set, not on every render.
  */
 import type { Logger } from 'pino';
-import type { KeyTree } from '../tree.ts';
+import type { KeyTree } from '../tree/key-tree.ts';
 import { parseFlag, rancherRoutes, type RancherRouteSettings } from './rancher-haproxy.ts';
 
 /** A value that must stay one HAProxy word: no whitespace, no `#`, no quotes or backslashes. */

@@ -6,7 +6,7 @@
  * newline, a `#`, a space or an extra word.
  */
 import { isIP } from 'node:net';
-import type { KeyTree } from '../tree.ts';
+import type { KeyTree } from '../tree/key-tree.ts';
 
 export interface RancherRouteSettings {
   /** STACK_DOMAIN: hosts are `<stack>.<domain>` and `<alias>.<domain>`. */

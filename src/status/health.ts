@@ -5,8 +5,8 @@
  * less than the freshness window counted from its last successful sync. Keyplate keeps serving the
  * last good data while a backend is down; the window says how long that is acceptable.
  */
-import type { SourceStatus } from '../source.ts';
-import type { WorkerStatus } from '../worker.ts';
+import type { FeedStatus } from '../runner/feed.ts';
+import type { ResourceStatus } from '../runner/resource-loop.ts';
 
 export interface HealthOptions {
   /** How long a disconnected backend's last good data counts as current (`[http] freshness`). */
@@ -54,7 +54,7 @@ export interface HealthReport {
  * successful last read), else the time since the last successful sync; undefined when it never
  * synced. This is what `keyplate_watch_lag_seconds` exports and what the freshness window bounds.
  */
-export function sourceLagMs(s: SourceStatus, now: number): number | undefined {
+export function sourceLagMs(s: FeedStatus, now: number): number | undefined {
   if (s.lastSyncAt === undefined) return undefined;
   if (s.connected) return 0;
   return Math.max(0, now - s.lastSyncAt);
@@ -69,7 +69,7 @@ function withError(msg: string, err: string | undefined): string {
   return err ? `${msg}: ${err}` : msg;
 }
 
-export function sourceHealth(s: SourceStatus, now: number, opts: HealthOptions): SourceHealth {
+export function sourceHealth(s: FeedStatus, now: number, opts: HealthOptions): SourceHealth {
   const lagMs = sourceLagMs(s, now);
   const base = {
     backend: s.backend,
@@ -91,7 +91,7 @@ export function sourceHealth(s: SourceStatus, now: number, opts: HealthOptions):
   return { ...base, ok: true };
 }
 
-export function resourceHealth(w: WorkerStatus, now: number, opts: HealthOptions): ResourceHealth {
+export function resourceHealth(w: ResourceStatus, now: number, opts: HealthOptions): ResourceHealth {
   const sources = w.sources.map((s) => sourceHealth(s, now, opts));
   const reasons: string[] = [];
   if (w.lastSuccessAt === undefined) reasons.push(withError('has not rendered successfully yet', w.lastError));
@@ -109,7 +109,7 @@ export function resourceHealth(w: WorkerStatus, now: number, opts: HealthOptions
 }
 
 /** The verdict for every resource; `ok` only when all are ok. */
-export function healthReport(statuses: readonly WorkerStatus[], now: number, opts: HealthOptions): HealthReport {
+export function healthReport(statuses: readonly ResourceStatus[], now: number, opts: HealthOptions): HealthReport {
   const resources = statuses.map((w) => resourceHealth(w, now, opts));
   return { ok: resources.every((r) => r.ok), now, freshnessMs: opts.freshnessMs, resources };
 }

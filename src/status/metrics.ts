@@ -8,8 +8,8 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { BackendError, ResourceError, isAppError } from '../errors.ts';
 import type { HaproxyCounters } from '../haproxy/controller.ts';
-import { CommandStepError } from '../step-error.ts';
-import type { CycleOutcome, WorkerStatus } from '../worker.ts';
+import { CommandStepError } from '../pipeline/step-error.ts';
+import type { CycleOutcome, ResourceStatus } from '../runner/resource-loop.ts';
 import { CounterDeltas } from './counter-deltas.ts';
 import { sourceLagMs } from './health.ts';
 
@@ -20,7 +20,7 @@ export interface MetricsOptions {
   /** Register prom-client's process/nodejs default metrics on this registry (default true). */
   readonly defaultMetrics?: boolean;
   /** Called by `metricsText()` before every scrape, e.g. `() => runner.status()`. */
-  readonly status?: () => readonly WorkerStatus[];
+  readonly status?: () => readonly ResourceStatus[];
   /** Called by `metricsText()` before every scrape: the HaproxyController (or undefined when none runs). */
   readonly haproxy?: () => { readonly counters: HaproxyCounters } | undefined;
   /** Clock for the scrape-time refresh (default Date.now). */
@@ -34,7 +34,7 @@ export interface KeyplateMetrics {
   /** Count one worker cycle (the worker's `onCycle`). */
   observeCycle(outcome: CycleOutcome): void;
   /** Refresh the per-resource and per-backend gauges; call at scrape time. */
-  updateStatus(statuses: readonly WorkerStatus[], now: number): void;
+  updateStatus(statuses: readonly ResourceStatus[], now: number): void;
   /** Feed a cumulative HaproxyController.counters snapshot; `instance` (the controller) detects a new one. */
   updateHaproxy(counters: HaproxyCounters, instance?: object): void;
   /** A data guard refused to install a render of `resource` (reason: a short fixed word, e.g. "empty", "shrink"). */
@@ -112,7 +112,7 @@ function observe(m: Defs, o: CycleOutcome, nowMs: number): void {
   m.up.set({ resource }, 0);
 }
 
-function refreshStatus(m: Defs, statuses: readonly WorkerStatus[], now: number): void {
+function refreshStatus(m: Defs, statuses: readonly ResourceStatus[], now: number): void {
   for (const g of [m.lastSuccess, m.up, m.connected, m.revision, m.lastSync, m.lag]) g.reset();
   for (const w of statuses) {
     const resource = w.resource;

@@ -3,8 +3,8 @@
  * bound to this render's cache, and clock functions bound to one instant (so every pass of a
  * render sees the same time). Nothing here reaches the process, the file system or the real env.
  */
-import { normalizeKey } from '../keys.ts';
-import { kvPair, type KeyTree } from '../tree.ts';
+import { normalizeKey } from '../tree/keys.ts';
+import { kvPair, type KeyTree } from '../tree/key-tree.ts';
 import { isV4, isV6, type DnsCache } from './dns.ts';
 import { GoTime } from './gotime.ts';
 import { str } from './strings.ts';

@@ -12,7 +12,7 @@ import { readFile } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import nunjucks from 'nunjucks';
 import { TemplateError } from '../errors.ts';
-import type { KeyTree } from '../tree.ts';
+import type { KeyTree } from '../tree/key-tree.ts';
 import { SourceCache } from './cache.ts';
 import { compileSource, TRUTHY, truthy } from './compile.ts';
 import { clockFunctions, dnsFunctions, treeFunctions } from './context.ts';

@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { BackendDefinition } from '../../src/backends/types.ts';
+import type { BackendDefinition } from '../../src/backends/contract.ts';
 import { defaultRegistry } from '../../src/config/load.ts';
 import { load, rejectsConfig, writeTree } from './fixture.ts';
 

@@ -3,7 +3,7 @@ import * as assert from 'node:assert/strict';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { TestContext } from 'node:test';
-import type { BackendDefinition } from '../../src/backends/types.ts';
+import type { BackendDefinition } from '../../src/backends/contract.ts';
 import type { BackendRegistry } from '../../src/config/backend.ts';
 import { defaultRegistry, loadConfig, type LoadConfigInput } from '../../src/config/load.ts';
 import type { AppConfig } from '../../src/config/types.ts';

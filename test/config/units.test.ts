@@ -1,9 +1,9 @@
 import * as assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { BadReference, expandString, UnsetVariable } from '../../src/config/expand.ts';
-import { formatPath, indexKeys } from '../../src/config/locate.ts';
+import { formatPath, indexKeys } from '../../src/schema/locate.ts';
 import { uidFromPasswd } from '../../src/config/owner.ts';
-import { closest } from '../../src/config/suggest.ts';
+import { closest } from '../../src/schema/suggest.ts';
 
 describe('key locator', () => {
   const TOML = [

@@ -9,12 +9,12 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import type { TestContext } from 'node:test';
 import type { Logger } from 'pino';
-import { makeEngine, makeProcess, type CliIo } from '../../src/cli/app.ts';
+import { makeEngine, makeProcess, type CliIo } from '../../src/app.ts';
 import { loadConfig } from '../../src/config/load.ts';
-import { createBackend } from '../../src/backends/index.ts';
-import type { Backend } from '../../src/backends/types.ts';
-import { createRunner, type Runner } from '../../src/runner.ts';
-import type { ProcessFn } from '../../src/worker.ts';
+import { createBackend } from '../../src/backends/registry.ts';
+import type { Backend } from '../../src/backends/contract.ts';
+import { createRunner, type Runner } from '../../src/runner/runner.ts';
+import type { ProcessFn } from '../../src/runner/resource-loop.ts';
 import { silentLogger } from '../helpers/logger.ts';
 import { waitFor } from '../helpers/wait.ts';
 

@@ -9,8 +9,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { setImmediate as tick } from 'node:timers/promises';
-import type { Backend, Snapshot } from '../../src/backends/types.ts';
-import { normalizeKey, type KeyPath } from '../../src/keys.ts';
+import type { Backend, Snapshot } from '../../src/backends/contract.ts';
+import { normalizeKey, type KeyPath } from '../../src/tree/keys.ts';
 import { startEtcd, v3Client } from '../helpers/etcd.ts';
 import { tempDir } from '../helpers/tmp.ts';
 import { waitFor } from '../helpers/wait.ts';

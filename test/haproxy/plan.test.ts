@@ -2,8 +2,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { tokenizeLine } from '../../src/haproxy/config-parse.ts';
-import { parseServersState, parseShowMap, parseShowProc } from '../../src/haproxy/cli-parse.ts';
-import { cliArg } from '../../src/haproxy/cli-socket.ts';
+import { parseServersState, parseShowMap, parseShowProc } from '../../src/haproxy/runtime-answers.ts';
+import { cliArg } from '../../src/haproxy/runtime-socket.ts';
 import { planApply } from '../../src/haproxy/plan.ts';
 import { snapshotOf } from '../../src/haproxy/snapshot.ts';
 

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ReloadCoalescer } from '../../src/haproxy/coalesce.ts';
 import { parseServerLine } from '../../src/haproxy/model.ts';
-import type { RuntimeOp } from '../../src/haproxy/plan.ts';
+import type { RuntimeOp } from '../../src/haproxy/runtime-commands.ts';
 import type { ReloadResult } from '../../src/haproxy/reload.ts';
 import { applyRuntime, retryPendingDeletes, type CliClient, type PendingDeletes } from '../../src/haproxy/runtime.ts';
 

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { Agent } from 'node:http';
 import { describe, it } from 'node:test';
-import { cliCommand } from '../../src/haproxy/cli-socket.ts';
+import { cliCommand } from '../../src/haproxy/runtime-socket.ts';
 import { waitFor } from '../helpers/wait.ts';
 import { httpGet, startBackend, startFixture, type BackendSpec, type Fixture, type TestBackend } from './harness.ts';
 

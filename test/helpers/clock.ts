@@ -1,5 +1,5 @@
 /** A manual clock: time moves only when the test says so. */
-import type { Clock, TimerHandle } from '../../src/schedule.ts';
+import type { Clock, TimerHandle } from '../../src/schedule/schedule.ts';
 
 export interface TestClock extends Clock {
   advance(ms: number): void;

@@ -2,9 +2,9 @@
  * A watch consumer for backend tests: applies 'change' deltas to a MemoryTree the way the runner
  * does, re-reads on 'resync', records every event, and can be compared with a fresh read.
  */
-import type { Backend, KeyChange, WatchEvent } from '../../src/backends/types.ts';
-import type { KeyPath } from '../../src/keys.ts';
-import { MemoryTree } from '../../src/tree.ts';
+import type { Backend, KeyChange, WatchEvent } from '../../src/backends/contract.ts';
+import type { KeyPath } from '../../src/tree/keys.ts';
+import { MemoryTree } from '../../src/tree/tree.ts';
 import { waitFor } from './wait.ts';
 
 export class TreeConsumer {

@@ -2,8 +2,8 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ResourceSpec, TemplateSpec } from '../../src/config/types.ts';
-import { createCommandRunner } from '../../src/exec.ts';
-import type { PipelineDeps } from '../../src/resource.ts';
+import { createCommandRunner } from '../../src/exec/run.ts';
+import type { PipelineDeps } from '../../src/pipeline/process.ts';
 import { silentLogger } from '../helpers/logger.ts';
 
 export function template(dir: string, name: string, over: Partial<TemplateSpec> = {}): TemplateSpec {

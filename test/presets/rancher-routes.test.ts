@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseFlag, parsePort, rancherRoutes } from '../../src/presets/rancher-haproxy.ts';
-import { MemoryTree } from '../../src/tree.ts';
+import { MemoryTree } from '../../src/tree/tree.ts';
 
 const settings = { domain: 'Dev.TLD', label: 'map-public-http', proxyLabel: 'proxy_protocol', states: ['running'] };
 

@@ -1,14 +1,14 @@
 /** Fake worker statuses, cycle outcomes and a small Prometheus text-format parser for status tests. */
 import type { TemplateSpec } from '../../src/config/types.ts';
-import type { ProcessResult, TemplateOutcome } from '../../src/resource.ts';
-import type { SourceStatus } from '../../src/source.ts';
-import type { CycleOutcome, WorkerStatus } from '../../src/worker.ts';
+import type { ProcessResult, TemplateOutcome } from '../../src/pipeline/process.ts';
+import type { FeedStatus } from '../../src/runner/feed.ts';
+import type { CycleOutcome, ResourceStatus } from '../../src/runner/resource-loop.ts';
 
-export function source(over: Partial<SourceStatus> = {}): SourceStatus {
+export function source(over: Partial<FeedStatus> = {}): FeedStatus {
   return { backend: 'etcd', kind: 'etcd', connected: true, keys: 3, ...over };
 }
 
-export function worker(over: Partial<WorkerStatus> = {}): WorkerStatus {
+export function worker(over: Partial<ResourceStatus> = {}): ResourceStatus {
   return { resource: 'haproxy', renders: 0, failures: 0, sources: [source()], ...over };
 }
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { BackendError, ResourceError } from '../../src/errors.ts';
 import type { HaproxyCounters } from '../../src/haproxy/controller.ts';
-import { CommandStepError } from '../../src/step-error.ts';
+import { CommandStepError } from '../../src/pipeline/step-error.ts';
 import { createMetrics, failureStep } from '../../src/status/metrics.ts';
 import { failedCycle, okCycle, parseExposition, source, valueOf, worker } from './fakes.ts';
 

@@ -8,7 +8,7 @@ import { parseListen, startStatusServer, type StatusServerOptions } from '../../
 import { captureLogger, silentLogger } from '../helpers/logger.ts';
 import { waitFor } from '../helpers/wait.ts';
 import { okCycle, parseExposition, source, valueOf, worker } from './fakes.ts';
-import type { WorkerStatus } from '../../src/worker.ts';
+import type { ResourceStatus } from '../../src/runner/resource-loop.ts';
 
 /** GET/HEAD/POST with a keep-alive agent: the socket stays open after the response. */
 function call(url: string, method = 'GET', agent?: Agent): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
@@ -48,7 +48,7 @@ describe('startStatusServer', { timeout: 20_000 }, () => {
   it('serves /healthz (200 → 503 → 200), /metrics and 404, then closes cleanly on abort', async (t) => {
     const T0 = 1_700_000_000_000;
     let now = T0;
-    let statuses: WorkerStatus[] = [worker({ resource: 'web', sources: [source({ lastSyncAt: T0 })] })];
+    let statuses: ResourceStatus[] = [worker({ resource: 'web', sources: [source({ lastSyncAt: T0 })] })];
     const metrics = createMetrics({ defaultMetrics: false, status: () => statuses, now: () => now });
     metrics.observeCycle(okCycle('web', 1, 12));
     const ac = new AbortController();

@@ -5,7 +5,7 @@ import { describe, it } from 'node:test';
 import { TemplateError } from '../../src/errors.ts';
 import { SourceCache } from '../../src/template/cache.ts';
 import { createSprintf, sprintf } from '../../src/template/printf.ts';
-import { MemoryTree } from '../../src/tree.ts';
+import { MemoryTree } from '../../src/tree/tree.ts';
 import { tempDir } from '../helpers/tmp.ts';
 import { engine, render } from './render.ts';
 

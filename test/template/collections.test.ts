@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import * as c from '../../src/template/collections.ts';
-import { kvPair } from '../../src/tree.ts';
+import { kvPair } from '../../src/tree/key-tree.ts';
 import { render } from './render.ts';
 
 describe('ordering helpers', () => {

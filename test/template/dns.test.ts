@@ -90,7 +90,7 @@ describe('DNS lookups (two-pass render)', () => {
       lookupSRV: async () => [],
     };
     const { engine } = await import('./render.ts');
-    const { MemoryTree } = await import('../../src/tree.ts');
+    const { MemoryTree } = await import('../../src/tree/tree.ts');
     await assert.rejects(engine({ resolver }).renderString('{{ lookupIP("h") }}', 't', { resource: 'r', tree: new MemoryTree(), signal: ctl.signal }), /shutting down/);
   });
 

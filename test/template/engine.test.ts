@@ -3,7 +3,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { KeyNotFoundError, TemplateError } from '../../src/errors.ts';
-import { MemoryTree } from '../../src/tree.ts';
+import { MemoryTree } from '../../src/tree/tree.ts';
 import { tempDir } from '../helpers/tmp.ts';
 import { engine, render } from './render.ts';
 

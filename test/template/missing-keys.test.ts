@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { TemplateError } from '../../src/errors.ts';
-import { MemoryTree } from '../../src/tree.ts';
+import { MemoryTree } from '../../src/tree/tree.ts';
 import { engine } from './render.ts';
 
 const tree = new MemoryTree([['/a', '1']]);

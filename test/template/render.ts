@@ -1,6 +1,6 @@
 /** Shared helpers for the template tests: render a string over a small tree. */
 import { createTemplateEngine, type TemplateEngineOptions } from '../../src/template/index.ts';
-import { MemoryTree } from '../../src/tree.ts';
+import { MemoryTree } from '../../src/tree/tree.ts';
 
 export type Pairs = Record<string, string>;
 

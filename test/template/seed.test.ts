@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
-import { MemoryTree } from '../../src/tree.ts';
+import { MemoryTree } from '../../src/tree/tree.ts';
 import { engine } from './render.ts';
 
 const SEED = fileURLToPath(new URL('./fixtures/haproxy-seed.tmpl', import.meta.url));

@@ -1,0 +1,140 @@
+/**
+ * Pieces shared by the etcd v2 and v3 clients: the internal API both implement, prefix
+ * collapsing, node URL normalization, reconnect backoff and abortable waits.
+ */
+import { setTimeout as delay } from 'node:timers/promises';
+import { BackendError } from '../../errors.ts';
+import { isUnder, normalizeKey, ROOT, type KeyPath } from '../../tree/keys.ts';
+import type { Snapshot, Unwatch, WatchEvent, WatchOptions } from '../contract.ts';
+
+/** What one etcd API (v2 keys or v3 KV) offers the `etcd` backend. */
+export interface EtcdApi {
+  readonly version: 2 | 3;
+  getValues(prefixes: readonly KeyPath[], signal?: AbortSignal): Promise<Snapshot>;
+  /** How many keys lie under the prefixes (the `version = "auto"` probe). */
+  countKeys(prefixes: readonly KeyPath[], signal?: AbortSignal): Promise<number>;
+  watch(prefixes: readonly KeyPath[], onEvent: (e: WatchEvent) => void, opts?: WatchOptions): Promise<Unwatch>;
+  close(): Promise<void>;
+}
+
+/** Normalized connection settings handed to either API client. */
+export interface EtcdConnection {
+  /** Backend instance name, for errors. */
+  readonly name: string;
+  /** Full URLs (`http://host:port`), in the configured order. */
+  readonly nodes: readonly string[];
+  readonly username?: string;
+  readonly password?: string;
+  /** PEM contents, already read from the configured files. */
+  readonly tls?: { readonly ca?: Buffer; readonly cert?: Buffer; readonly key?: Buffer };
+  readonly requestTimeoutMs: number;
+  /** Client-side cap on one v2 long-poll; it is re-armed at the same index afterwards. */
+  readonly longPollMs: number;
+  readonly backoff: BackoffPolicy;
+}
+
+export interface BackoffPolicy {
+  readonly initialMs: number;
+  readonly maxMs: number;
+}
+
+export const DEFAULT_BACKOFF: BackoffPolicy = { initialMs: 100, maxMs: 5_000 };
+
+/** Drop duplicates and prefixes nested in another one (`/a/b` is covered by `/a`), so no change is delivered twice. */
+export function collapsePrefixes(prefixes: readonly string[]): KeyPath[] {
+  const sorted = [...new Set(prefixes.map(normalizeKey))].sort((a, b) => a.length - b.length || (a < b ? -1 : 1));
+  const out: KeyPath[] = [];
+  for (const p of sorted) if (!out.some((q) => isUnder(p, q))) out.push(p);
+  return out;
+}
+
+/** True when `key` lies under one of `prefixes` on a segment boundary. */
+export function underAny(key: string, prefixes: readonly KeyPath[]): boolean {
+  for (const p of prefixes) if (isUnder(key, p)) return true;
+  return false;
+}
+
+/** `host:port` → `http://host:port` (`https` when TLS is configured); trailing `/` removed. */
+export function normalizeNodeUrl(node: string, tls: boolean): string {
+  const trimmed = node.trim().replace(/\/+$/, '');
+  if (/^https?:\/\//i.test(trimmed)) return trimmed;
+  return `${tls ? 'https' : 'http'}://${trimmed}`;
+}
+
+/** Exponential backoff with full jitter over [initial, max]. */
+export class Backoff {
+  #attempt = 0;
+  constructor(private readonly policy: BackoffPolicy) {}
+
+  next(): number {
+    const ceiling = Math.min(this.policy.maxMs, this.policy.initialMs * 2 ** this.#attempt);
+    this.#attempt = Math.min(this.#attempt + 1, 30);
+    return Math.max(this.policy.initialMs, Math.round(ceiling * (0.5 + Math.random() / 2)));
+  }
+
+  reset(): void {
+    this.#attempt = 0;
+  }
+}
+
+/** Wait `ms`; resolves false (never throws) when the signal aborts first. */
+export async function sleep(ms: number, signal?: AbortSignal): Promise<boolean> {
+  if (signal?.aborted) return false;
+  try {
+    await delay(ms, undefined, { signal });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Reject with a BackendError as soon as `signal` aborts; the underlying work is bounded by its own deadline. */
+export function abortable<T>(work: Promise<T>, signal: AbortSignal | undefined, backend: string, what: string): Promise<T> {
+  if (!signal) return work;
+  if (signal.aborted) {
+    work.catch(() => undefined);
+    return Promise.reject(abortError(backend, what, signal));
+  }
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(abortError(backend, what, signal));
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (e: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e);
+      },
+    );
+  });
+}
+
+export function abortError(backend: string, what: string, signal: AbortSignal): BackendError {
+  return new BackendError(backend, `${what}: aborted`, { cause: signal.reason, retryable: false });
+}
+
+/** Wrap anything thrown by a client into a BackendError that names the operation. */
+export function toBackendError(backend: string, what: string, e: unknown, retryable = true): BackendError {
+  if (e instanceof BackendError) return e;
+  const msg = e instanceof Error ? e.message : String(e);
+  return new BackendError(backend, `${what}: ${msg}`, { cause: e, retryable });
+}
+
+/** Ensure `onEvent` exceptions never break a watch loop. */
+export function safeEmit(onEvent: (e: WatchEvent) => void, e: WatchEvent, onThrow: (err: unknown) => void): void {
+  try {
+    onEvent(e);
+  } catch (err) {
+    onThrow(err);
+  }
+}
+
+/** The byte range covering `prefix` itself and everything below it. `/app` → [`/app`, `/app0`):
+ *  `0` follows `/`, so the range holds `/app`, `/app/...` and only a few siblings such as `/app-x`,
+ *  which `isUnder` then filters out. The root covers the whole keyspace. */
+export function prefixRange(prefix: KeyPath): { key: Buffer; end: Buffer } {
+  if (prefix === ROOT) return { key: Buffer.from([0]), end: Buffer.from([0]) };
+  return { key: Buffer.from(prefix), end: Buffer.from(`${prefix}0`) };
+}

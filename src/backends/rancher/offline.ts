@@ -1,0 +1,40 @@
+/**
+ * The rancher backend without Rancher (DISABLE_METADATA): the metadata root read from a local
+ * JSON or YAML file and flattened exactly as the live service's answers are, so the same
+ * templates render. The file is watched; an unreadable or broken file never replaces the last
+ * good tree.
+ */
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { BackendError, ConfigError, errorMessage } from '../../errors.ts';
+import { parseDataFile, watchFiles } from '../file.ts';
+import { flattenMetadata } from './flatten.ts';
+import { contentRevision } from '../revision.ts';
+import { selectPrefixes } from '../select.ts';
+import type { Backend, BackendContext } from '../contract.ts';
+
+export function offlineRancherBackend(name: string, answersFile: unknown, ctx: BackendContext): Backend {
+  if (typeof answersFile !== 'string' || answersFile.trim() === '') {
+    throw new ConfigError({ file: `<backend:${name}>`, key: 'answers_file' }, 'offline = true needs answers_file (a JSON or YAML file shaped like the metadata root)');
+  }
+  const path = resolve(ctx.baseDir, answersFile);
+  ctx.logger.info({ answersFile: path }, 'Rancher metadata disabled: reading the answers file instead');
+  return {
+    name,
+    kind: 'rancher',
+    async getValues(prefixes, opts) {
+      let doc: unknown;
+      try {
+        doc = parseDataFile(path, await readFile(path, { encoding: 'utf8', signal: opts?.signal }));
+      } catch (e) {
+        throw new BackendError(name, `cannot read answers file ${path}: ${errorMessage(e)}`, { cause: e });
+      }
+      const values = selectPrefixes(flattenMetadata(doc ?? {}, '/'), prefixes);
+      return { values, revision: contentRevision(values) };
+    },
+    async watch(_prefixes, onEvent, opts) {
+      return watchFiles([path], onEvent, opts?.signal);
+    },
+    async close() {},
+  };
+}

@@ -1,0 +1,36 @@
+/**
+ * The only place that lists the backend kinds. Definitions are cheap to import: a backend that
+ * needs a heavy client (etcd3/gRPC) loads it lazily on first use.
+ */
+import { ConfigError } from '../errors.ts';
+import { envBackend } from './env.ts';
+import { etcdBackend } from './etcd/backend.ts';
+import { fileBackend } from './file.ts';
+import { memoryBackend } from './memory.ts';
+import { rancherBackend } from './rancher/backend.ts';
+import type { Backend, BackendContext, BackendDefinition, BackendKind } from './contract.ts';
+
+const definitions: readonly BackendDefinition[] = [envBackend, etcdBackend, fileBackend, memoryBackend, rancherBackend];
+
+export function backendKinds(): readonly BackendKind[] {
+  return definitions.map((d) => d.kind);
+}
+
+export function findBackendDefinition(kind: string): BackendDefinition | undefined {
+  return definitions.find((d) => d.kind === kind);
+}
+
+export function backendDefinitions(): readonly BackendDefinition[] {
+  return definitions;
+}
+
+export function createBackend(
+  kind: BackendKind,
+  name: string,
+  options: Readonly<Record<string, unknown>>,
+  ctx: BackendContext,
+): Backend {
+  const def = findBackendDefinition(kind);
+  if (!def) throw new ConfigError({ file: '<backend>', key: kind }, `unknown backend kind "${kind}"`);
+  return def.create(name, options, ctx);
+}

@@ -1,0 +1,260 @@
+/**
+ * One backend as one resource sees it: a prefix-stripped tree kept current by a full read, then by
+ * watch deltas (or re-reads when the backend sends none), with the revision it reflects. While a
+ * render runs the tree is frozen: deltas and full reads queue and apply right after, so a template
+ * never sees a half-applied update. A full read that races the watch (an `interval` beside
+ * `watch`) re-applies the deltas that arrived while it was in flight, so it never rolls back a
+ * newer change.
+ */
+import type { Logger } from 'pino';
+import type { Backend, KeyChange, Revision, Snapshot, Unwatch, WatchEvent } from '../backends/contract.ts';
+import type { BackendSpec } from '../config/types.ts';
+import { BackendError, errorMessage } from '../errors.ts';
+import { addPrefix, isUnder, stripPrefix, type KeyPath } from '../tree/keys.ts';
+import { abortableSleep, backoff, DEFAULT_RETRY, systemClock, type Clock } from '../schedule/schedule.ts';
+import { MemoryTree } from '../tree/tree.ts';
+
+/** Deltas delivered by the watch, with the revision of their batch. */
+interface Delta {
+  readonly revision?: Revision;
+  readonly changes: readonly KeyChange[];
+}
+
+/** What waits for the end of a render: deltas, or a full read plus the deltas to re-apply on it. */
+type Pending = { readonly changes: readonly KeyChange[] } | { readonly values: ReadonlyMap<KeyPath, string>; readonly replay: readonly KeyChange[] };
+
+/** True when both are numeric revisions and `rev` is not newer than `snapshot` (already in it). */
+function coveredBy(rev: Revision | undefined, snapshot: Revision | undefined): boolean {
+  if (rev === undefined || snapshot === undefined || !/^\d+$/.test(rev) || !/^\d+$/.test(snapshot)) return false;
+  return BigInt(rev) <= BigInt(snapshot);
+}
+
+export interface FeedStatus {
+  readonly backend: string;
+  readonly kind: string;
+  readonly revision?: Revision;
+  readonly connected: boolean;
+  readonly lastSyncAt?: number;
+  readonly lastError?: string;
+  readonly keys: number;
+}
+
+export class Feed {
+  readonly tree = new MemoryTree();
+  readonly spec: BackendSpec;
+  readonly backend: Backend;
+  readonly readPrefixes: readonly KeyPath[];
+  readonly watchPrefixes: readonly KeyPath[];
+  #revision?: Revision;
+  #connected = false;
+  #lastSyncAt?: number;
+  #lastError?: string;
+  #frozen = false;
+  #queued: Pending[] = [];
+  /** One list per full read in flight: the deltas delivered meanwhile. */
+  readonly #inFlight = new Set<Delta[]>();
+  #needsReload = false;
+  #loaded = false;
+  readonly #logger: Logger;
+  readonly #clock: Clock;
+
+  constructor(spec: BackendSpec, backend: Backend, logger: Logger, clock: Clock = systemClock) {
+    this.spec = spec;
+    this.backend = backend;
+    this.#logger = logger;
+    this.#clock = clock;
+    const keys = spec.keys.length > 0 ? spec.keys : (['/'] as KeyPath[]);
+    this.readPrefixes = keys.map((k) => addPrefix(k, spec.prefix));
+    const extra = spec.watchKeys.map((k) => addPrefix(k, spec.prefix));
+    this.watchPrefixes = [...new Set([...this.readPrefixes, ...extra])];
+  }
+
+  get loaded(): boolean {
+    return this.#loaded;
+  }
+
+  /** True when a re-read is owed (a change event without deltas arrived, or a resync). */
+  get stale(): boolean {
+    return this.#needsReload;
+  }
+
+  /** Owe a full re-read (the next cycle reads everything again). */
+  invalidate(): void {
+    this.#needsReload = true;
+  }
+
+  status(): FeedStatus {
+    return {
+      backend: this.backend.name,
+      kind: this.backend.kind,
+      revision: this.#revision,
+      connected: this.#connected,
+      lastSyncAt: this.#lastSyncAt,
+      lastError: this.#lastError,
+      keys: this.tree.size,
+    };
+  }
+
+  /** Full read. Returns true when the tree changed (false while frozen: it applies on thaw). On error the last good tree stays. */
+  async load(signal?: AbortSignal): Promise<boolean> {
+    let snap: Snapshot;
+    const seen: Delta[] = [];
+    this.#inFlight.add(seen);
+    try {
+      snap = await this.backend.getValues(this.readPrefixes, { signal });
+    } catch (e) {
+      this.#markError(e);
+      throw e instanceof BackendError ? e : new BackendError(this.backend.name, errorMessage(e), { cause: e });
+    } finally {
+      this.#inFlight.delete(seen);
+    }
+    this.#needsReload = false;
+    this.#loaded = true;
+    if (!coveredBy(snap.revision, this.#revision)) this.#revision = snap.revision;
+    this.#markSynced();
+    // Deltas delivered while the read was in flight may be newer than the snapshot.
+    const pending: Pending = { values: snap.values, replay: seen.filter((d) => !coveredBy(d.revision, snap.revision)).flatMap((d) => d.changes) };
+    if (this.#frozen) {
+      this.#queued.push(pending);
+      return false;
+    }
+    return this.#applyPending(pending);
+  }
+
+  freeze(): void {
+    this.#frozen = true;
+  }
+
+  /** Apply what queued while frozen; true when the tree changed. */
+  thaw(): boolean {
+    this.#frozen = false;
+    const queued = this.#queued;
+    this.#queued = [];
+    let changed = false;
+    for (const p of queued) changed = this.#applyPending(p) || changed;
+    return changed;
+  }
+
+  #applyPending(p: Pending): boolean {
+    if ('changes' in p) return this.#applyNow(p.changes);
+    const replaced = this.#replace(p.values);
+    return this.#applyNow(p.replay) || replaced;
+  }
+
+  /**
+   * Watch from the loaded revision. `onDirty` is called when the tree changed or a trigger key
+   * moved; the caller re-reads when `stale` is set. Restarts the watch with backoff when it fails.
+   */
+  async watch(onDirty: (reason: string) => void, signal: AbortSignal): Promise<void> {
+    const watchFn = this.backend.watch?.bind(this.backend);
+    if (!watchFn) return;
+    let attempt = 0;
+    while (!signal.aborted) {
+      const ended = new AbortController();
+      const stopBoth = () => ended.abort();
+      signal.addEventListener('abort', stopBoth, { once: true });
+      let unwatch: Unwatch | undefined;
+      try {
+        unwatch = await watchFn(this.watchPrefixes, (e) => this.#onEvent(e, onDirty, () => ended.abort()), {
+          since: this.#revision,
+          signal: ended.signal,
+        });
+        this.#connected = true;
+        attempt = 0;
+        await new Promise<void>((resolve) => ended.signal.addEventListener('abort', () => resolve(), { once: true }));
+      } catch (e) {
+        this.#markError(e);
+      } finally {
+        signal.removeEventListener('abort', stopBoth);
+        await unwatch?.().catch(() => {});
+      }
+      if (signal.aborted) return;
+      const delay = backoff(DEFAULT_RETRY, attempt++) ?? DEFAULT_RETRY.maxMs;
+      this.#logger.warn({ delayMs: delay }, 'watch ended; restarting');
+      await abortableSleep(delay, signal, this.#clock).catch(() => {});
+    }
+  }
+
+  #onEvent(e: WatchEvent, onDirty: (reason: string) => void, restart: () => void): void {
+    switch (e.type) {
+      case 'change': {
+        if (e.revision !== undefined) this.#revision = e.revision;
+        this.#markSynced();
+        if (!e.changes) {
+          this.#needsReload = true;
+          onDirty('change');
+          return;
+        }
+        const trigger = e.changes.some((c) => !this.readPrefixes.some((p) => isUnder(c.key, p)));
+        const changed = this.#apply(e.changes, e.revision);
+        if (changed || trigger) onDirty(trigger ? 'watchKeys trigger' : 'change');
+        return;
+      }
+      case 'resync':
+        this.#logger.info({ reason: e.reason }, 'backend history lost; re-reading everything');
+        this.#needsReload = true;
+        onDirty('resync');
+        return;
+      case 'error':
+        this.#markError(e.error);
+        if (!e.willRetry) restart();
+        return;
+      case 'connected':
+        if (!this.#connected) this.#logger.info('backend connected again');
+        this.#markSynced();
+        return;
+    }
+  }
+
+  #apply(changes: readonly KeyChange[], revision: Revision | undefined): boolean {
+    const relevant = changes.filter((c) => this.readPrefixes.some((p) => isUnder(c.key, p) || (c.recursive && isUnder(p, c.key))));
+    for (const seen of this.#inFlight) seen.push({ revision, changes: relevant });
+    if (this.#frozen) {
+      this.#queued.push({ changes: relevant });
+      return relevant.length > 0;
+    }
+    return this.#applyNow(relevant);
+  }
+
+  #applyNow(changes: readonly KeyChange[]): boolean {
+    let changed = false;
+    const prefix = this.spec.prefix;
+    for (const c of changes) {
+      if (!isUnder(c.key, prefix)) continue;
+      const key = stripPrefix(c.key, prefix);
+      if (c.value === undefined) changed = (c.recursive ? this.tree.deleteTree(key) : this.tree.delete(key)) || changed;
+      else changed = this.tree.set(key, c.value) || changed;
+    }
+    return changed;
+  }
+
+  #replace(values: ReadonlyMap<KeyPath, string>): boolean {
+    const prefix = this.spec.prefix;
+    if (this.tree.size === 0) {
+      // First read: nothing to delete, no intermediate map.
+      for (const [k, v] of values) if (isUnder(k, prefix)) this.tree.set(stripPrefix(k, prefix), v);
+      return this.tree.size > 0;
+    }
+    const next = new Map<string, string>();
+    for (const [k, v] of values) if (isUnder(k, prefix)) next.set(stripPrefix(k, prefix), v);
+    let changed = false;
+    for (const { key } of this.tree.entries()) if (!next.has(key)) changed = this.tree.delete(key) || changed;
+    for (const [k, v] of next) changed = this.tree.set(k, v) || changed;
+    return changed;
+  }
+
+  #markSynced(): void {
+    this.#lastSyncAt = this.#clock.now();
+    this.#connected = true;
+    this.#lastError = undefined;
+  }
+
+  #markError(e: unknown): void {
+    // Connected until now (an idle watch delivers no events, yet its data is current): the
+    // freshness window of /healthz counts from this disconnect, not from the last event.
+    if (this.#connected) this.#lastSyncAt = this.#clock.now();
+    this.#connected = false;
+    this.#lastError = errorMessage(e);
+    this.#logger.warn({ err: this.#lastError }, 'backend error');
+  }
+}

@@ -1,0 +1,207 @@
+/**
+ * One resource's serial, debounced queue. Watches and intervals only mark the resource dirty;
+ * one loop renders it, and a change that arrives while a render, check or reload runs marks it
+ * dirty again, so the resource keeps rendering until it has rendered the latest data it saw.
+ */
+import type { Logger } from 'pino';
+import type { ResourceSpec } from '../config/types.ts';
+import { errorMessage, isAppError } from '../errors.ts';
+import { DataGuard, DEFAULT_GUARD, type GuardSpec } from './guard.ts';
+import { mergeFeeds } from './merge.ts';
+import type { ProcessResult } from '../pipeline/process.ts';
+import { abortableSleep, backoff, debounce, DEFAULT_RETRY, systemClock, type Clock, type Debouncer } from '../schedule/schedule.ts';
+import type { Feed, FeedStatus } from './feed.ts';
+import type { KeyTree } from '../tree/key-tree.ts';
+
+/** Renders and installs the resource from a tree (the pipeline, bound to its deps). */
+export type ProcessFn = (spec: ResourceSpec, tree: KeyTree, opts: { noop: boolean; signal?: AbortSignal }) => Promise<ProcessResult>;
+
+export interface LoopDeps {
+  readonly process: ProcessFn;
+  /** Data guards for this resource (default: refuse an emptied prefix, allow any shrink). */
+  readonly guard?: GuardSpec;
+  readonly logger: Logger;
+  readonly clock?: Clock;
+  /** Called after every cycle, for metrics and health. */
+  readonly onCycle?: (outcome: CycleOutcome) => void;
+}
+
+export type CycleOutcome =
+  | { readonly resource: string; readonly ok: true; readonly result: ProcessResult; readonly durationMs: number }
+  | { readonly resource: string; readonly ok: false; readonly error: unknown; readonly durationMs: number };
+
+export interface ResourceStatus {
+  readonly resource: string;
+  readonly renders: number;
+  readonly failures: number;
+  readonly lastSuccessAt?: number;
+  readonly lastError?: string;
+  readonly sources: readonly FeedStatus[];
+}
+
+/** Poll interval for a backend that cannot watch but was asked to. */
+const POLL_FALLBACK_MS = 10_000;
+
+export class ResourceLoop {
+  readonly spec: ResourceSpec;
+  readonly sources: readonly Feed[];
+  readonly #deps: LoopDeps;
+  readonly #clock: Clock;
+  readonly #log: Logger;
+  #dirty = false;
+  #running: Promise<void> | undefined;
+  #debouncer: Debouncer | undefined;
+  #renders = 0;
+  #failures = 0;
+  #fetchAttempt = 0;
+  #lastSuccessAt?: number;
+  #lastError?: string;
+  readonly #guard: DataGuard;
+
+  constructor(spec: ResourceSpec, sources: readonly Feed[], deps: LoopDeps) {
+    this.spec = spec;
+    this.sources = sources;
+    this.#deps = deps;
+    this.#guard = new DataGuard(deps.guard ?? spec.guard ?? DEFAULT_GUARD);
+    this.#clock = deps.clock ?? systemClock;
+    this.#log = deps.logger;
+  }
+
+  status(): ResourceStatus {
+    return {
+      resource: this.spec.name,
+      renders: this.#renders,
+      failures: this.#failures,
+      lastSuccessAt: this.#lastSuccessAt,
+      lastError: this.#lastError,
+      sources: this.sources.map((s) => s.status()),
+    };
+  }
+
+  /** Read every backend and process the resource once. Throws the cycle's error. */
+  async runOnce(opts: { noop: boolean; signal?: AbortSignal }): Promise<ProcessResult> {
+    const started = this.#clock.now();
+    try {
+      for (const s of this.sources) if (!s.loaded || s.stale) await s.load(opts.signal);
+      const result = await this.#process(opts);
+      this.#deps.onCycle?.({ resource: this.spec.name, ok: true, result, durationMs: this.#clock.now() - started });
+      return result;
+    } catch (error) {
+      this.#deps.onCycle?.({ resource: this.spec.name, ok: false, error, durationMs: this.#clock.now() - started });
+      throw error;
+    }
+  }
+
+  /** Daemon mode: render now, then on every change, until `signal` aborts; resolves when drained. */
+  async start(opts: { noop: boolean; signal: AbortSignal }): Promise<void> {
+    const { signal } = opts;
+    this.#debouncer = debounce(this.spec.debounce, () => this.#kick(opts), this.#clock);
+    signal.addEventListener('abort', () => this.#debouncer?.cancel(), { once: true });
+    this.#kick(opts); // first render is immediate
+    const loops: Promise<void>[] = [];
+    for (const s of this.sources) {
+      if (s.spec.onetime) continue;
+      const canWatch = s.spec.watch && typeof s.backend.watch === 'function';
+      if (canWatch) loops.push(this.#watchWhenLoaded(s, signal));
+      let every = s.spec.intervalMs;
+      if (s.spec.watch && !canWatch) {
+        every ??= POLL_FALLBACK_MS;
+        this.#log.info({ backend: s.backend.name, intervalMs: every }, 'backend cannot watch; polling instead');
+      }
+      if (every !== undefined) loops.push(this.#poll(s, every, signal));
+    }
+    await Promise.all(loops);
+    while (this.#running) await this.#running;
+  }
+
+  /** Something changed: debounce, then run. */
+  trigger(reason: string): void {
+    this.#log.debug({ reason }, 'change seen');
+    if (this.#debouncer) this.#debouncer.tick();
+  }
+
+  #kick(opts: { noop: boolean; signal: AbortSignal }): void {
+    if (opts.signal.aborted) return;
+    if (this.#running) {
+      this.#dirty = true;
+      return;
+    }
+    this.#running = this.#loop(opts).finally(() => {
+      this.#running = undefined;
+    });
+  }
+
+  async #loop(opts: { noop: boolean; signal: AbortSignal }): Promise<void> {
+    do {
+      this.#dirty = false;
+      try {
+        await this.runOnce(opts);
+        this.#fetchAttempt = 0;
+      } catch (e) {
+        this.#onFailure(e, opts);
+      }
+    } while (this.#dirty && !opts.signal.aborted);
+  }
+
+  async #process(opts: { noop: boolean; signal?: AbortSignal }): Promise<ProcessResult> {
+    for (const s of this.sources) s.freeze();
+    let thawedChange = false;
+    try {
+      const tree = mergeFeeds(this.sources, (c) =>
+        this.#log.warn({ key: c.key, winner: c.winner, loser: c.loser }, `key collision: ${c.key} is set by both ${c.loser} and ${c.winner}; ${c.winner} wins`),
+      );
+      if (!opts.noop) this.#guard.check(this.spec.name, this.sources);
+      const result = await this.#deps.process(this.spec, tree, opts);
+      if (!opts.noop) this.#guard.accept(this.sources);
+      this.#renders++;
+      this.#lastSuccessAt = this.#clock.now();
+      this.#lastError = undefined;
+      return result;
+    } finally {
+      for (const s of this.sources) thawedChange = s.thaw() || thawedChange;
+      if (thawedChange) this.#dirty = true;
+    }
+  }
+
+  #onFailure(e: unknown, opts: { noop: boolean; signal: AbortSignal }): void {
+    this.#failures++;
+    this.#lastError = errorMessage(e);
+    if (opts.signal.aborted) return;
+    const code = isAppError(e) ? e.code : 'E_INTERNAL';
+    this.#log.error({ code, err: this.#lastError }, 'resource failed; the destination was left as it was');
+    if (code === 'E_BACKEND' || code === 'E_FETCH') {
+      const delay = backoff(DEFAULT_RETRY, this.#fetchAttempt++) ?? DEFAULT_RETRY.maxMs;
+      this.#log.info({ delayMs: delay }, 'retrying the backend read');
+      abortableSleep(delay, opts.signal, this.#clock).then(
+        () => this.#kick(opts),
+        () => {},
+      );
+    }
+  }
+
+  async #watchWhenLoaded(s: Feed, signal: AbortSignal): Promise<void> {
+    while (!s.loaded && !signal.aborted) await this.#waitForRun(signal);
+    if (signal.aborted) return;
+    await s.watch((reason) => this.trigger(`${s.backend.name}: ${reason}`), signal);
+  }
+
+  async #poll(s: Feed, everyMs: number, signal: AbortSignal): Promise<void> {
+    while (!signal.aborted) {
+      try {
+        await abortableSleep(everyMs, signal, this.#clock);
+      } catch {
+        return;
+      }
+      try {
+        if (await s.load(signal)) this.trigger(`${s.backend.name}: interval`);
+      } catch {
+        // the source logged it and keeps its last good tree
+      }
+    }
+  }
+
+  async #waitForRun(signal: AbortSignal): Promise<void> {
+    if (this.#running) await this.#running;
+    else await abortableSleep(50, signal, this.#clock).catch(() => {});
+  }
+}

@@ -1,0 +1,217 @@
+/**
+ * Builds the workers of a config (backends → sources → one worker per resource) and runs them:
+ * once (`--onetime`), or as a daemon where each backend watches and/or polls on its interval.
+ */
+import type { Logger } from 'pino';
+import { createBackend } from '../backends/registry.ts';
+import type { BackendContext } from '../backends/contract.ts';
+import type { AppConfig, ResourceSpec } from '../config/types.ts';
+import { AppError, errorMessage, ExitCode, exitCodeOf, KeyNotFoundError, ResourceError, type ExitCodeValue } from '../errors.ts';
+import type { ProcessResult } from '../pipeline/process.ts';
+import { abortableSleep, systemClock, type Clock } from '../schedule/schedule.ts';
+import { Feed } from './feed.ts';
+import { ResourceLoop, type CycleOutcome, type ProcessFn, type ResourceStatus } from './resource-loop.ts';
+
+export interface RunnerDeps {
+  readonly process: ProcessFn;
+  readonly logger: Logger;
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly fetch?: typeof globalThis.fetch;
+  readonly clock?: Clock;
+  readonly onCycle?: (outcome: CycleOutcome) => void;
+  /** Defaults to the registry; tests inject live instances. */
+  readonly createBackend?: typeof createBackend;
+}
+
+export interface RunnerOptions {
+  readonly noop: boolean;
+  /** Poll every backend that has no interval of its own, this often (`--interval`). */
+  readonly intervalMs?: number;
+  /** Only these resources (by name). */
+  readonly only?: readonly string[];
+}
+
+export interface ResourceSummary {
+  readonly resource: string;
+  readonly ok: boolean;
+  readonly changed: boolean;
+  readonly wouldChange: boolean;
+  readonly error?: string;
+  readonly exitCode: ExitCodeValue;
+  readonly result?: ProcessResult;
+}
+
+export interface RunSummary {
+  readonly resources: readonly ResourceSummary[];
+  /** 0 when every resource succeeded, else the exit code of the first failure. */
+  readonly exitCode: ExitCodeValue;
+}
+
+export interface Runner {
+  readonly workers: readonly ResourceLoop[];
+  runOnce(signal?: AbortSignal): Promise<RunSummary>;
+  /** Run until `signal` aborts; resolves after every worker drained and the backends closed. */
+  start(signal: AbortSignal): Promise<void>;
+  status(): readonly ResourceStatus[];
+  close(): Promise<void>;
+}
+
+export function selectResources(config: AppConfig, only?: readonly string[]): ResourceSpec[] {
+  if (!only || only.length === 0) return [...config.resources];
+  const picked = config.resources.filter((r) => only.includes(r.name));
+  const unknown = only.filter((n) => !config.resources.some((r) => r.name === n));
+  if (unknown.length > 0) {
+    const names = config.resources.map((r) => r.name).join(', ') || '(none)';
+    throw new AppError('E_USAGE', ExitCode.USAGE, `no resource named ${unknown.join(', ')} in ${config.file} (have: ${names})`);
+  }
+  return picked;
+}
+
+/** The key a render failed on, when it failed because a key does not exist. */
+export function missingKeyOf(e: unknown): string | undefined {
+  for (let c: unknown = e; c instanceof Error; c = c.cause) if (c instanceof KeyNotFoundError) return c.key;
+  return undefined;
+}
+
+/**
+ * One pass of a worker; with `missing_keys = "wait"`, a render that fails on a missing key is
+ * retried (re-reading every backend each second) until the key exists or missing_timeout passes.
+ */
+async function runOnceWaiting(w: ResourceLoop, o: { noop: boolean; signal?: AbortSignal }, logger: Logger, clock: Clock): Promise<ProcessResult> {
+  const deadline = clock.now() + (w.spec.missingTimeoutMs ?? 60_000);
+  for (let logged = ''; ; ) {
+    try {
+      return await w.runOnce(o);
+    } catch (e) {
+      const key = missingKeyOf(e);
+      if (w.spec.missingKeys !== 'wait' || key === undefined || clock.now() >= deadline) {
+        if (w.spec.missingKeys === 'wait' && key !== undefined) throw new ResourceError(w.spec.name, 'render', `gave up waiting for ${key} after ${Math.round((w.spec.missingTimeoutMs ?? 60_000) / 1000)} s (missing_keys = "wait")`, { cause: e });
+        throw e;
+      }
+      if (logged !== key) logger.info({ resource: w.spec.name, key }, 'waiting for a missing key (missing_keys = "wait")');
+      logged = key;
+      for (const s of w.sources) s.invalidate();
+      await abortableSleep(1000, o.signal, clock);
+    }
+  }
+}
+
+/** Identity of a resource's definition, ignoring where in the file it was written. */
+function specKey(spec: ResourceSpec): string {
+  return JSON.stringify(spec, (k, v) => (k === 'origin' ? undefined : v));
+}
+
+interface Running {
+  readonly worker: ResourceLoop;
+  readonly key: string;
+  readonly stop: AbortController;
+  readonly done: Promise<void>;
+}
+
+export interface ReconfigureSummary {
+  readonly added: readonly string[];
+  readonly removed: readonly string[];
+  readonly restarted: readonly string[];
+  readonly unchanged: readonly string[];
+}
+
+export function createRunner(config: AppConfig, deps: RunnerDeps, opts: RunnerOptions): Runner & {
+  /** Daemon mode: swap to a new config, restarting only the resources whose definition changed. */
+  reconfigure(next: AppConfig): Promise<ReconfigureSummary>;
+} {
+  const clock = deps.clock ?? systemClock;
+  const baseDirOf = (c: AppConfig) => (c.file.startsWith('<') ? process.cwd() : c.file.replace(/\/[^/]*$/, '') || '/');
+  const build = (spec: ResourceSpec, baseDir: string): ResourceLoop => {
+    const log = deps.logger.child({ resource: spec.name });
+    const sources = spec.backends.map((b) => {
+      const blog = log.child({ backend: b.name });
+      const ctx: BackendContext = { logger: blog, env: deps.env, fetch: deps.fetch ?? globalThis.fetch, baseDir };
+      const withInterval = opts.intervalMs !== undefined && b.intervalMs === undefined ? { ...b, intervalMs: opts.intervalMs } : b;
+      return new Feed(withInterval, (deps.createBackend ?? createBackend)(b.kind, b.name, b.options, ctx), blog, clock);
+    });
+    return new ResourceLoop(spec, sources, { process: deps.process, logger: log, clock, onCycle: deps.onCycle });
+  };
+  const closeWorker = (w: ResourceLoop) => Promise.all(w.sources.map((s) => s.backend.close().catch(() => {})));
+  let workers = selectResources(config, opts.only).map((spec) => build(spec, baseDirOf(config)));
+  const running = new Map<string, Running>();
+  let main: AbortSignal | undefined;
+
+  const launch = (w: ResourceLoop) => {
+    const stop = new AbortController();
+    const relay = () => stop.abort(main?.reason);
+    main?.addEventListener('abort', relay, { once: true });
+    const done = w
+      .start({ noop: opts.noop, signal: stop.signal })
+      .finally(() => {
+        main?.removeEventListener('abort', relay);
+        return closeWorker(w);
+      })
+      .then(() => undefined);
+    running.set(w.spec.name, { worker: w, key: specKey(w.spec), stop, done });
+  };
+  const halt = async (name: string) => {
+    const r = running.get(name);
+    if (!r) return;
+    running.delete(name);
+    r.stop.abort(new Error('resource removed or changed by a config reload'));
+    await r.done;
+  };
+
+  return {
+    get workers() {
+      return workers;
+    },
+    async runOnce(signal) {
+      const resources: ResourceSummary[] = [];
+      for (const w of workers) {
+        try {
+          const result = await runOnceWaiting(w, { noop: opts.noop, signal }, deps.logger, clock);
+          resources.push({ resource: w.spec.name, ok: true, changed: result.changed, wouldChange: result.wouldChange, exitCode: ExitCode.OK, result });
+        } catch (e) {
+          deps.logger.error({ resource: w.spec.name, err: errorMessage(e) }, 'resource failed');
+          resources.push({ resource: w.spec.name, ok: false, changed: false, wouldChange: false, error: errorMessage(e), exitCode: exitCodeOf(e) });
+        }
+      }
+      const failed = resources.find((r) => !r.ok);
+      return { resources, exitCode: failed ? failed.exitCode : ExitCode.OK };
+    },
+    async start(signal) {
+      main = signal;
+      deps.logger.info({ resources: workers.map((w) => w.spec.name) }, `watching ${workers.length} resource(s)`);
+      for (const w of workers) launch(w);
+      if (!signal.aborted) await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+      while (running.size > 0) await Promise.all([...running.values()].map((r) => (running.delete(r.worker.spec.name), r.done)));
+    },
+    async reconfigure(next) {
+      const specs = selectResources(next, opts.only);
+      const names = new Set(specs.map((s) => s.name));
+      const summary = { added: [] as string[], removed: [] as string[], restarted: [] as string[], unchanged: [] as string[] };
+      for (const name of [...running.keys()]) {
+        if (!names.has(name)) {
+          await halt(name);
+          summary.removed.push(name);
+        }
+      }
+      const nextWorkers: ResourceLoop[] = [];
+      for (const spec of specs) {
+        const current = running.get(spec.name);
+        if (current && current.key === specKey(spec)) {
+          nextWorkers.push(current.worker);
+          summary.unchanged.push(spec.name);
+          continue;
+        }
+        if (current) await halt(spec.name);
+        const w = build(spec, baseDirOf(next));
+        nextWorkers.push(w);
+        (current ? summary.restarted : summary.added).push(spec.name);
+        if (main && !main.aborted) launch(w);
+      }
+      workers = nextWorkers;
+      return summary;
+    },
+    status: () => workers.map((w) => w.status()),
+    close: async () => {
+      await Promise.all(workers.map(closeWorker));
+    },
+  };
+}
