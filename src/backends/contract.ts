@@ -5,6 +5,8 @@
  */
 import type { Logger } from 'pino';
 import type { BackendError } from '../errors.ts';
+import type { At } from '../schema/document.ts';
+import type { SectionSchema } from '../schema/types.ts';
 import type { KeyPath } from '../tree/keys.ts';
 
 /** Opaque, comparable only within one backend instance: an etcd v3 header revision, the etcd v2
@@ -67,21 +69,21 @@ export interface BackendContext {
   readonly baseDir: string;
 }
 
-/** How a backend option is typed in TOML; the config loader validates against it. */
-/** 'table' is a TOML table of string values (key = value). */
-export type OptionType = 'string' | 'string[]' | 'integer' | 'number' | 'boolean' | 'string|integer' | 'table';
+/** Environment variables, injected (a backend never reads process.env). */
+export type Env = Readonly<Record<string, string | undefined>>;
 
-export interface OptionSpec {
-  readonly type: OptionType;
-  readonly description: string;
-  /** Never log this value. */
-  readonly secret?: boolean;
-}
-
-/** A backend kind: its TOML options and a synchronous, I/O-free factory (connections are lazy). */
-export interface BackendDefinition {
+/**
+ * A backend kind: its options as a schema (the language every config section uses: types,
+ * defaults, ranges, descriptions, secrets), the cross-option checks that turn validated values
+ * into what its factory takes, and a synchronous, I/O-free factory (connections are lazy).
+ * `backends/options.ts` runs the schema and `finish` for the config loader, `check`, `--backend`
+ * URIs and the generated reference alike, so an accepted option never fails at run time.
+ */
+export interface BackendDefinition<O = unknown> {
   readonly kind: BackendKind;
   readonly description: string;
-  readonly options: Readonly<Record<string, OptionSpec>>;
-  create(name: string, options: Readonly<Record<string, unknown>>, ctx: BackendContext): Backend;
+  readonly options: SectionSchema;
+  /** `values` are type- and range-checked with defaults applied; errors point at `child(at, key)`. */
+  finish(values: Readonly<Record<string, unknown>>, at: At, env: Env): O;
+  create(name: string, options: O, ctx: BackendContext): Backend;
 }

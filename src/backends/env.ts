@@ -16,10 +16,11 @@ export function envNameToKey(name: string): KeyPath {
   return normalizeKey(name.toLowerCase().replaceAll('_', '/'));
 }
 
-export const envBackend: BackendDefinition = {
+export const envBackend: BackendDefinition<Record<string, never>> = {
   kind: 'env',
   description: 'Environment variables (confd mapping /a/b <-> A_B). No watch: polled on `interval`.',
-  options: {},
+  options: { title: '[resource.backend.env]', keys: {} },
+  finish: () => ({}),
   create(name, _options, ctx): Backend {
     return {
       name,

@@ -13,7 +13,8 @@ import type { KeyPath } from '../tree/keys.ts';
 import { flatten } from './flatten.ts';
 import { contentRevision } from './revision.ts';
 import { selectPrefixes } from './select.ts';
-import type { Backend, BackendContext, BackendDefinition, WatchEvent } from './contract.ts';
+import { failAt } from '../schema/document.ts';
+import type { Backend, BackendDefinition, WatchEvent } from './contract.ts';
 
 export function parseDataFile(path: string, text: string): unknown {
   const ext = extname(path).toLowerCase();
@@ -31,24 +32,28 @@ export async function readDataFiles(paths: readonly string[], signal?: AbortSign
   return all;
 }
 
-function filePaths(name: string, options: Readonly<Record<string, unknown>>, ctx: BackendContext): string[] {
-  const list = [
-    ...(typeof options.filepath === 'string' ? [options.filepath] : []),
-    ...((options.files as string[] | undefined) ?? []),
-  ];
-  if (list.length === 0) throw new BackendError(name, 'set `filepath` or `files`', { retryable: false });
-  return list.map((p) => resolve(ctx.baseDir, p));
+export interface FileOptions {
+  /** As written (relative to the config file's directory), `filepath` first. */
+  readonly files: readonly string[];
 }
 
-export const fileBackend: BackendDefinition = {
+export const fileBackend: BackendDefinition<FileOptions> = {
   kind: 'file',
   description: 'YAML, JSON or TOML files, flattened like confd; watched with fs events.',
   options: {
-    filepath: { type: 'string', description: 'One data file (remco name). Relative to the config file.' },
-    files: { type: 'string[]', description: 'Several data files, merged in order (a later file wins).' },
+    title: '[resource.backend.file]',
+    keys: {
+      filepath: { type: 'path', description: 'One data file (remco name). Relative to the config file.' },
+      files: { type: 'string[]', description: 'Several data files, merged in order (a later file wins).' },
+    },
+  },
+  finish(values, at) {
+    const files = [...(values.filepath === undefined ? [] : [values.filepath as string]), ...((values.files as string[] | undefined) ?? [])];
+    if (files.length === 0) throw failAt(at, 'the file backend needs `filepath` or `files`');
+    return { files };
   },
   create(name, options, ctx): Backend {
-    const paths = filePaths(name, options, ctx);
+    const paths = options.files.map((p) => resolve(ctx.baseDir, p));
     return {
       name,
       kind: 'file',

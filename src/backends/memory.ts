@@ -4,6 +4,7 @@
  * also the reference implementation of the watch contract.
  */
 import { isUnder, normalizeKey, type KeyPath } from '../tree/keys.ts';
+import { child, failAt, typeName } from '../schema/document.ts';
 import type { Backend, BackendDefinition, KeyChange, WatchEvent } from './contract.ts';
 
 export interface MemoryBackend extends Backend {
@@ -59,13 +60,19 @@ export function createMemoryBackend(name: string, initial: Readonly<Record<strin
   };
 }
 
-export const memoryBackend: BackendDefinition = {
+export const memoryBackend: BackendDefinition<{ readonly values: Readonly<Record<string, string>> }> = {
   kind: 'memory',
   description: 'Values written in the config itself (`values = { "/a/b" = "x" }`); handy for tests and defaults.',
   options: {
-    values: { type: 'table', description: 'A table of key = value pairs (keys are paths).' },
+    title: '[resource.backend.memory]',
+    keys: { values: { type: 'table', description: 'A table of key = value pairs (keys are paths, values strings).' } },
+  },
+  finish(values, at) {
+    const table = (values.values ?? {}) as Record<string, unknown>;
+    for (const [k, v] of Object.entries(table)) if (typeof v !== 'string') throw failAt(child(at, 'values', k), `expected a string value, got ${typeName(v)}`);
+    return { values: table as Record<string, string> };
   },
   create(name, options) {
-    return createMemoryBackend(name, (options.values ?? {}) as Record<string, string>);
+    return createMemoryBackend(name, options.values);
   },
 };

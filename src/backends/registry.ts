@@ -8,7 +8,9 @@ import { etcdBackend } from './etcd/backend.ts';
 import { fileBackend } from './file.ts';
 import { memoryBackend } from './memory.ts';
 import { rancherBackend } from './rancher/backend.ts';
+import type { TomlTable } from '../schema/document.ts';
 import type { Backend, BackendContext, BackendDefinition, BackendKind } from './contract.ts';
+import { parseOptions } from './options.ts';
 
 const definitions: readonly BackendDefinition[] = [envBackend, etcdBackend, fileBackend, memoryBackend, rancherBackend];
 
@@ -24,13 +26,16 @@ export function backendDefinitions(): readonly BackendDefinition[] {
   return definitions;
 }
 
-export function createBackend(
-  kind: BackendKind,
-  name: string,
-  options: Readonly<Record<string, unknown>>,
-  ctx: BackendContext,
-): Backend {
+/** Create a backend from options `finishOptions` produced (the loader's `BackendSpec.options`). */
+export function createBackend(kind: BackendKind, name: string, options: unknown, ctx: BackendContext): Backend {
   const def = findBackendDefinition(kind);
   if (!def) throw new ConfigError({ file: '<backend>', key: kind }, `unknown backend kind "${kind}"`);
   return def.create(name, options, ctx);
+}
+
+/** Create a backend from options as they would be written in TOML (tests, embedding). */
+export function openBackend(kind: BackendKind, name: string, raw: TomlTable, ctx: BackendContext): Backend {
+  const def = findBackendDefinition(kind);
+  if (!def) throw new ConfigError({ file: '<backend>', key: kind }, `unknown backend kind "${kind}"`);
+  return def.create(name, parseOptions(def, raw, `<backend ${name}>`, ctx.env, ctx.baseDir), ctx);
 }

@@ -20,7 +20,7 @@ export async function keysCommand(io: CliIo, flags: KeysFlags, signal?: AbortSig
         file: '<command line>',
         logLevel: 'warn',
         logFormat: 'text',
-        resources: [{ name: 'keys', templates: [], backends: adHocBackends(flags), reloadTimeoutMs: 0, debounce: { minMs: 0, maxMs: 0 }, origin: { file: '<command line>' } }],
+        resources: [{ name: 'keys', templates: [], backends: adHocBackends(flags, io.env), reloadTimeoutMs: 0, debounce: { minMs: 0, maxMs: 0 }, origin: { file: '<command line>' } }],
       }
     : await loadAppConfig(flags, io);
   const logger = makeLogger(io, { ...flags, logLevel: flags.logLevel ?? 'warn' }, config);

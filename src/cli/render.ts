@@ -4,6 +4,7 @@
  */
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import type { Env } from '../backends/contract.ts';
 import type { BackendSpec, ResourceSpec } from '../config/types.ts';
 import { UsageError, type ExitCodeValue } from '../errors.ts';
 import { unifiedDiff } from '../pipeline/files.ts';
@@ -20,18 +21,18 @@ export interface RenderFlags extends GlobalFlags {
   readonly keys?: string;
 }
 
-export function adHocBackends(flags: { backend?: string[]; prefix?: string; keys?: string }): BackendSpec[] {
+export function adHocBackends(flags: { backend?: string[]; prefix?: string; keys?: string }, env: Env): BackendSpec[] {
   if (!flags.backend?.length) throw new UsageError('give at least one --backend URI (e.g. --backend file:data.yaml)');
   const keys = flags.keys ? flags.keys.split(',').filter(Boolean) : undefined;
-  return flags.backend.map((uri, index) => parseBackendUri(uri, { prefix: flags.prefix, keys, index: flags.backend!.length > 1 ? index : 0 }));
+  return flags.backend.map((uri, index) => parseBackendUri(uri, { prefix: flags.prefix, keys, index: flags.backend!.length > 1 ? index : 0 }, env));
 }
 
-function adHocResource(template: string, flags: RenderFlags, cwd: string): ResourceSpec {
+function adHocResource(template: string, flags: RenderFlags, cwd: string, env: Env): ResourceSpec {
   const src = resolve(cwd, template);
   return {
     name: 'adhoc',
     templates: [{ src, dst: join(tmpdir(), `keyplate-adhoc-${process.pid}`, 'never-written'), checkTimeoutMs: 30_000, reloadTimeoutMs: 30_000, makeDirectories: false, origin: { file: '<command line>' } }],
-    backends: adHocBackends(flags),
+    backends: adHocBackends(flags, env),
     reloadTimeoutMs: 30_000,
     debounce: { minMs: 0, maxMs: 0 },
     origin: { file: '<command line>' },
@@ -42,7 +43,7 @@ export async function renderCommand(io: CliIo, flags: RenderFlags, signal?: Abor
   const cwd = io.cwd ?? process.cwd();
   const warnings: string[] = [];
   const config = flags.template
-    ? { file: '<command line>', logLevel: 'warn', logFormat: 'text' as const, resources: [adHocResource(flags.template, flags, cwd)] }
+    ? { file: '<command line>', logLevel: 'warn', logFormat: 'text' as const, resources: [adHocResource(flags.template, flags, cwd, io.env)] }
     : await loadAppConfig(flags, io, (w) => warnings.push(w));
   const logger = makeLogger(io, { ...flags, logLevel: flags.logLevel ?? 'warn' }, config);
   for (const w of warnings) logger.warn(w);

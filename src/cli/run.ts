@@ -77,8 +77,11 @@ export async function runCommand(io: CliIo, flags: RunFlags, signal?: AbortSigna
     });
   }
   let reloading = Promise.resolve();
+  let current = config;
   const offHup = io.onSignal?.('SIGHUP', () => {
-    reloading = reloading.then(() => reloadConfig({ io, flags, logger, engine, current: config, reconfigure: (c) => runner.reconfigure(c) }));
+    reloading = reloading.then(async () => {
+      current = (await reloadConfig({ io, flags, logger, engine, current, reconfigure: (c) => runner.reconfigure(c) })) ?? current;
+    });
   });
   if (config.pidFile) await writeFile(config.pidFile, `${process.pid}\n`, { mode: 0o644 });
   // a daemon lives until it is stopped, even when nothing else holds the event loop (an offline
@@ -106,22 +109,22 @@ interface ReloadInput {
   readonly reconfigure: (next: AppConfig) => Promise<ReconfigureSummary>;
 }
 
-/** SIGHUP: validate the whole new config (and compile every template) before swapping; a bad one changes nothing. */
-async function reloadConfig(r: ReloadInput): Promise<void> {
+/** SIGHUP: validate the whole new config (and compile every template) and build its loops before swapping; a bad one changes nothing. */
+async function reloadConfig(r: ReloadInput): Promise<AppConfig | undefined> {
   r.logger.info('SIGHUP: re-reading the configuration');
-  let next: AppConfig;
   try {
-    next = await loadAppConfig(r.flags, r.io, (w) => r.logger.warn(w));
+    const next = await loadAppConfig(r.flags, r.io, (w) => r.logger.warn(w));
     for (const res of next.resources) for (const t of res.templates) r.engine.compileFile(t.src, res.name);
+    if (JSON.stringify(next.haproxy ?? null, (k, v) => (k === 'origin' ? undefined : v)) !== JSON.stringify(r.current.haproxy ?? null, (k, v) => (k === 'origin' ? undefined : v))) {
+      r.logger.warn('the [haproxy] section changed: restart keyplate to apply it (the resources of the new config are applied now)');
+    }
+    const summary = await r.reconfigure(next);
+    r.logger.info({ ...summary }, 'configuration reloaded');
+    return next;
   } catch (e) {
     r.logger.error({ err: errorMessage(e) }, 'config reload refused: the new configuration is invalid; still running the previous one');
-    return;
+    return undefined;
   }
-  if (JSON.stringify(next.haproxy ?? null, (k, v) => (k === 'origin' ? undefined : v)) !== JSON.stringify(r.current.haproxy ?? null, (k, v) => (k === 'origin' ? undefined : v))) {
-    r.logger.warn('the [haproxy] section changed: restart keyplate to apply it (the resources of the new config are applied now)');
-  }
-  const summary = await r.reconfigure(next);
-  r.logger.info({ ...summary }, 'configuration reloaded');
 }
 
 export function formatSummary(summary: RunSummary): string {

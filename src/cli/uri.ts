@@ -1,39 +1,47 @@
 /**
  * `--backend` URIs for ad-hoc renders and key dumps: `file:data.yaml`, `env:`, `etcd://h1:2379,h2:2379`,
  * `etcdv2://host:2379`, `etcdv3://host:2379`, `rancher://host`, `memory:`; further options as a query
- * string (`etcd://h:2379?username=u`), typed by the backend's own option table.
+ * string (`etcd://h:2379?username=u`). The options go through the backend's own schema, exactly as
+ * if they were written in a config file.
  */
 import { findBackendDefinition } from '../backends/registry.ts';
-import type { BackendKind, OptionSpec } from '../backends/contract.ts';
+import type { Env } from '../backends/contract.ts';
+import { parseOptions } from '../backends/options.ts';
 import type { BackendSpec } from '../config/types.ts';
-import { UsageError } from '../errors.ts';
+import { isAppError, UsageError } from '../errors.ts';
 import { normalizeKey, ROOT, type KeyPath } from '../tree/keys.ts';
+import type { TomlTable } from '../schema/document.ts';
 
-const ALIASES: Record<string, { kind: BackendKind; options?: Record<string, unknown> }> = {
-  etcdv2: { kind: 'etcd', options: { version: 2 } },
-  etcdv3: { kind: 'etcd', options: { version: 3 } },
+const ALIASES: Record<string, { kind: string; options?: TomlTable }> = {
+  etcdv2: { kind: 'etcd', options: { version: '2' } },
+  etcdv3: { kind: 'etcd', options: { version: '3' } },
 };
 
-export function parseBackendUri(uri: string, common: { prefix?: string; keys?: readonly string[]; index?: number } = {}): BackendSpec {
+/** What the part after `scheme:` means for each kind. */
+const LOCATION: Record<string, (rest: string) => TomlTable> = {
+  file: (rest) => ({ filepath: rest }),
+  etcd: (rest) => ({ nodes: rest.split(',').map((h) => (/^https?:\/\//.test(h) ? h : `http://${h}`)) }),
+  rancher: (rest) => ({ api_host: rest }),
+};
+
+export function parseBackendUri(uri: string, common: { prefix?: string; keys?: readonly string[]; index?: number } = {}, env: Env = {}): BackendSpec {
   const m = /^([a-z0-9]+):(.*)$/i.exec(uri);
   if (!m) throw new UsageError(`--backend ${uri}: expected KIND:..., e.g. file:data.yaml, env:, etcd://127.0.0.1:2379, rancher://host`);
   const scheme = m[1].toLowerCase();
   const alias = ALIASES[scheme];
-  const kind = alias?.kind ?? scheme;
-  const def = findBackendDefinition(kind);
+  const def = findBackendDefinition(alias?.kind ?? scheme);
   if (!def) throw new UsageError(`--backend ${uri}: unknown backend "${scheme}" (known: file, env, etcd, etcdv2, etcdv3, rancher, memory)`);
   let rest = m[2].startsWith('//') ? m[2].slice(2) : m[2];
   const q = rest.indexOf('?');
   const query = q >= 0 ? new URLSearchParams(rest.slice(q + 1)) : new URLSearchParams();
   if (q >= 0) rest = rest.slice(0, q);
-  const options: Record<string, unknown> = { ...(alias?.options ?? {}) };
-  if (kind === 'file' && rest) options.filepath = rest;
-  if (kind === 'etcd' && rest) options.nodes = rest.split(',').map((h) => (/^https?:\/\//.test(h) ? h : `http://${h}`));
-  if (kind === 'rancher' && rest) options.api_host = rest;
-  for (const [k, v] of query) {
-    const spec = def.options[k];
-    if (!spec) throw new UsageError(`--backend ${uri}: unknown option "${k}" for ${kind} (known: ${Object.keys(def.options).join(', ') || 'none'})`);
-    options[k] = coerce(spec, v, uri, k);
+  const raw: TomlTable = { ...alias?.options, ...(rest ? LOCATION[def.kind]?.(rest) : {}) };
+  for (const [k, v] of query) raw[k] = def.options.keys[k]?.type === 'string[]' ? v.split(',') : v;
+  let options: unknown;
+  try {
+    options = parseOptions(def, raw, `--backend ${uri}`, env);
+  } catch (e) {
+    throw isAppError(e) ? new UsageError(e.message, { cause: e }) : e;
   }
   const keys = (common.keys?.length ? common.keys : ['/']).map((k) => normalizeKey(k));
   return {
@@ -47,23 +55,4 @@ export function parseBackendUri(uri: string, common: { prefix?: string; keys?: r
     options,
     origin: { file: '<command line>' },
   };
-}
-
-function coerce(spec: OptionSpec, v: string, uri: string, key: string): unknown {
-  switch (spec.type) {
-    case 'integer':
-    case 'number': {
-      const n = Number(v);
-      if (!Number.isFinite(n)) throw new UsageError(`--backend ${uri}: ${key} must be a number`);
-      return n;
-    }
-    case 'string|integer':
-      return /^\d+$/.test(v) ? Number(v) : v;
-    case 'boolean':
-      return ['1', 'true', 'yes'].includes(v.toLowerCase());
-    case 'string[]':
-      return v.split(',');
-    default:
-      return v;
-  }
 }

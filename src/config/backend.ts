@@ -5,8 +5,8 @@
  * overlaid key by key by what the resource writes itself (an explicit `watch = false` does override).
  */
 import { joinKey, type KeyPath } from '../tree/keys.ts';
-import { coerce } from '../schema/values.ts';
-import type { BackendDefinition, BackendKind, OptionSpec, OptionType } from '../backends/contract.ts';
+import type { BackendDefinition, Env } from '../backends/contract.ts';
+import { finishOptions, readOptions } from '../backends/options.ts';
 import { backendSchema } from './schema.ts';
 import { readSection, type Written } from '../schema/section.ts';
 import { child, failAt, isTable, typeName, type At, type TomlTable } from '../schema/document.ts';
@@ -23,37 +23,13 @@ export type BackendCommon = Written<typeof backendSchema>;
 
 /** One validated block as written (no defaults applied yet). */
 export interface BackendBlock {
-  readonly kind: BackendKind;
+  readonly def: BackendDefinition;
   readonly common: BackendCommon;
   readonly options: TomlTable;
   readonly at: At;
 }
 
 const DEFAULT_INTERVAL_MS = 60_000;
-
-const OPTION_CHECKS: { readonly [T in OptionType]: (v: unknown) => boolean } = {
-  string: (v) => typeof v === 'string',
-  'string[]': (v) => Array.isArray(v) && v.every((x) => typeof x === 'string'),
-  integer: (v) => typeof v === 'number' && Number.isInteger(v),
-  number: (v) => typeof v === 'number' && Number.isFinite(v),
-  boolean: (v) => typeof v === 'boolean',
-  'string|integer': (v) => typeof v === 'string' || (typeof v === 'number' && Number.isInteger(v)),
-  table: (v) => isTable(v),
-};
-
-/** Strings that came from `${VAR}` expansion become the option's type when they read as one. */
-function fromString(spec: OptionSpec, v: unknown, at: At): unknown {
-  if (typeof v !== 'string') return v;
-  if (spec.type === 'boolean') return coerce('boolean', v, at);
-  if ((spec.type === 'integer' || spec.type === 'number') && /^-?\d+(\.\d+)?$/.test(v.trim())) return Number(v.trim());
-  return v;
-}
-
-function checkOption(spec: OptionSpec, raw: unknown, at: At): unknown {
-  const v = fromString(spec, raw, at);
-  if (!OPTION_CHECKS[spec.type](v)) throw failAt(at, `expected ${spec.type}, got ${typeName(v)}`);
-  return v;
-}
 
 function readBlock(at: At, kind: string, raw: unknown, registry: BackendRegistry): BackendBlock {
   const def = registry.find(kind);
@@ -62,18 +38,8 @@ function readBlock(at: At, kind: string, raw: unknown, registry: BackendRegistry
     throw failAt(at, `unknown backend kind "${kind}" (known: ${known.join(', ')})${didYouMean(kind, known)}`);
   }
   const { values, rest } = readSection(at, raw, backendSchema, { allowRest: true, checkRequired: false });
-  const options: TomlTable = {};
-  for (const [key, v] of Object.entries(rest)) {
-    const spec = def.options[key];
-    if (!spec) {
-      const optionNames = Object.keys(def.options);
-      const candidates = [...Object.keys(backendSchema.keys), ...optionNames];
-      const listed = `common keys: ${Object.keys(backendSchema.keys).join(', ')}; ${kind} options: ${optionNames.join(', ') || '(none)'}`;
-      throw failAt(child(at, key), `unknown key "${key}" for backend "${kind}" (${listed})${didYouMean(key, candidates)}`);
-    }
-    options[key] = checkOption(spec, v, child(at, key));
-  }
-  return { kind: def.kind, common: values, options, at };
+  const options = readOptions(def, rest, at, Object.keys(backendSchema.keys));
+  return { def, common: values, options, at };
 }
 
 /** Read a `{ <kind> = { ... } }` table (`[resource.backend]`, `[default_backends]`). */
@@ -95,16 +61,16 @@ function deepMerge(base: TomlTable, over: TomlTable): TomlTable {
 export function overlayBackends(defaults: readonly BackendBlock[], own: readonly BackendBlock[]): BackendBlock[] {
   const out: BackendBlock[] = [];
   for (const d of defaults) {
-    const mine = own.find((b) => b.kind === d.kind);
+    const mine = own.find((b) => b.def === d.def);
     out.push({
-      kind: d.kind,
+      def: d.def,
       common: deepMerge(d.common, mine?.common ?? {}) as BackendCommon,
       options: deepMerge(d.options, mine?.options ?? {}),
       at: mine?.at ?? d.at,
     });
   }
   for (const b of own) {
-    if (!defaults.some((d) => d.kind === b.kind)) out.push({ ...b, common: structuredClone(b.common), options: structuredClone(b.options) });
+    if (!defaults.some((d) => d.def === b.def)) out.push({ ...b, common: structuredClone(b.common), options: structuredClone(b.options) });
   }
   return out;
 }
@@ -112,44 +78,45 @@ export function overlayBackends(defaults: readonly BackendBlock[], own: readonly
 /** confd-style: every default backend, reading the template's keys under default prefix + template prefix. */
 export function confdBackends(defaults: readonly BackendBlock[], keys: readonly KeyPath[], prefix: KeyPath): BackendBlock[] {
   return defaults.map((d) => ({
-    kind: d.kind,
+    def: d.def,
     common: { ...structuredClone(d.common), keys: [...keys], watchKeys: undefined, prefix: joinKey(d.common.prefix ?? '/', prefix) },
     options: structuredClone(d.options),
     at: d.at,
   }));
 }
 
-function finishOne(b: BackendBlock, resourceAt: At): BackendSpec {
+function finishOne(b: BackendBlock, resourceAt: At, env: Env): BackendSpec {
   const c = b.common;
+  const kind = b.def.kind;
   const at = b.at.doc === resourceAt.doc ? b.at : resourceAt;
   if (c.keys === undefined || c.keys.length === 0) {
-    throw failAt(at, `backend "${b.kind}" has no keys: set keys = ["/prefix", ...] in its block or in [default_backends.${b.kind}]`);
+    throw failAt(at, `backend "${kind}" has no keys: set keys = ["/prefix", ...] in its block or in [default_backends.${kind}]`);
   }
   const watch = c.watch ?? false;
   const onetime = c.onetime ?? false;
-  if (watch && onetime) throw failAt(at, `backend "${b.kind}": watch and onetime cannot both be true`);
+  if (watch && onetime) throw failAt(at, `backend "${kind}": watch and onetime cannot both be true`);
   const interval = c.interval !== undefined && c.interval > 0 ? c.interval : undefined;
   const pos = b.at.doc.index().nearest(b.at.path);
   return {
-    kind: b.kind,
-    name: c.name ?? b.kind,
+    kind,
+    name: c.name ?? kind,
     prefix: c.prefix ?? ('/' as KeyPath),
     keys: c.keys,
     watchKeys: c.watchKeys ?? c.keys,
     watch,
     intervalMs: interval ?? (watch || onetime ? undefined : DEFAULT_INTERVAL_MS),
     onetime,
-    options: b.options,
+    options: finishOptions(b.def, b.options, b.at, env),
     origin: { file: b.at.doc.file, line: pos?.line },
   };
 }
 
 /** Validate the merged blocks of one resource and turn them into BackendSpecs. */
-export function finishBackends(blocks: readonly BackendBlock[], resourceAt: At): BackendSpec[] {
+export function finishBackends(blocks: readonly BackendBlock[], resourceAt: At, env: Env): BackendSpec[] {
   if (blocks.length === 0) {
     throw failAt(resourceAt, 'the resource has no backend: add a [resource.backend.<kind>] block (or [default_backends.<kind>] in the main config)');
   }
-  const specs = blocks.map((b) => finishOne(b, resourceAt));
+  const specs = blocks.map((b) => finishOne(b, resourceAt, env));
   const seen = new Set<string>();
   for (const [i, s] of specs.entries()) {
     if (seen.has(s.name)) throw failAt(child(blocks[i].at, 'name'), `backend name "${s.name}" is used twice in this resource`);

@@ -24,7 +24,7 @@ async function confdResource(ctx: LoadContext, doc: SourceDoc, name: string, tem
   if (ctx.defaults.length === 0) {
     throw failAt(tAt, `a confd-style resource takes its backends from [default_backends.<kind>] in ${ctx.mainFile}, and none is defined there`);
   }
-  const backends = finishBackends(confdBackends(ctx.defaults, v.keys, v.prefix), tAt);
+  const backends = finishBackends(confdBackends(ctx.defaults, v.keys, v.prefix), tAt, ctx.env);
   const pos = doc.index().nearest(tAt.path);
   return {
     name,

@@ -24,6 +24,9 @@ const KIND_TEXT: Record<ValueKind, string> = {
   table: 'table',
   tables: 'array of tables',
   fraction: 'fraction',
+  integer: 'integer',
+  number: 'number',
+  choice: 'string',
 };
 
 /** Escape `<` (HTML to GitHub) and `*` (emphasis) outside code spans, and `|` (table cells) everywhere. */
@@ -42,10 +45,22 @@ function defaultCell(spec: KeySpec): string {
   return spec.defaultText ?? '—';
 }
 
+/** What a spec bounds, for the description cell: range (in the unit written), choices, secrecy. */
+function limits(spec: KeySpec): string {
+  const unit = spec.type === 'duration' ? ' s' : '';
+  const parts: string[] = [];
+  if (spec.min !== undefined && spec.max !== undefined) parts.push(`${spec.min}–${spec.max}${unit}`);
+  else if (spec.min !== undefined) parts.push(`≥ ${spec.min}${unit}`);
+  else if (spec.max !== undefined) parts.push(`≤ ${spec.max}${unit}`);
+  if (spec.choices) parts.push(`one of ${spec.choices.map((c) => `\`${c}\``).join(', ')}`);
+  if (spec.secret) parts.push('secret: never logged');
+  return parts.length > 0 ? ` (${parts.join('; ')})` : '';
+}
+
 export function sectionMarkdown(section: SectionSchema): string {
   const rows = Object.entries(section.keys).map(([name, spec]) => {
     const names = [name, ...(spec.aliases ?? [])].map((n) => `\`${n}\``).join(' / ');
-    return `| ${names} | ${KIND_TEXT[spec.type]} | ${md(defaultCell(spec))} | ${md(spec.description)} |`;
+    return `| ${names} | ${KIND_TEXT[spec.type]} | ${md(defaultCell(spec))} | ${md(spec.description + limits(spec))} |`;
   });
   const unsupported = Object.entries(section.unsupported ?? {}).map(([k, why]) => `- \`${k}\`: rejected: ${md(why)}.`);
   return [
@@ -63,13 +78,7 @@ export function referenceMarkdown(): string {
   return Object.values(configSchema).map(sectionMarkdown).join('\n\n');
 }
 
-/** Kind-specific backend options (for the backends' own docs). */
-export function backendOptionsMarkdown(defs: readonly BackendDefinition[]): string {
-  return defs
-    .map((d) => {
-      const rows = Object.entries(d.options).map(([k, o]) => `| \`${k}\` | ${o.type} | ${md(o.description)}${o.secret ? ' (secret)' : ''} |`);
-      const table = rows.length > 0 ? ['| option | type | description |', '|---|---|---|', ...rows] : ['No options beyond the common keys.'];
-      return [`#### \`${d.kind}\``, '', md(d.description), '', ...table].join('\n');
-    })
-    .join('\n\n');
+/** Each backend kind's options, from its own schema (docs/backends.md embeds it between `<!-- backends:begin -->` and `<!-- backends:end -->`). */
+export function backendReferenceMarkdown(defs: readonly BackendDefinition[]): string {
+  return defs.map((d) => `${sectionMarkdown(d.options)}\n\n${md(d.description)}`).join('\n\n');
 }

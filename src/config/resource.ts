@@ -22,7 +22,7 @@ export async function buildResource(ctx: LoadContext, at: At, raw: unknown, defa
     templates.push(await buildTemplate(ctx, tAt, tv, at.doc.dir, 'dst'));
   }
   const own = readBackendTable(child(at, 'backend'), v.backend, ctx.registry);
-  const backends = finishBackends(overlayBackends(ctx.defaults, own), at);
+  const backends = finishBackends(overlayBackends(ctx.defaults, own), at, ctx.env);
   const pos = at.doc.index().nearest(at.path);
   return {
     name: v.name ?? defaultName ?? basename(templates[0].dst),

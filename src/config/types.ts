@@ -53,8 +53,8 @@ export interface BackendSpec {
   readonly intervalMs?: number;
   /** Read once, never watch or poll this backend. */
   readonly onetime: boolean;
-  /** Kind-specific options, already type-checked against the backend's definition. */
-  readonly options: Readonly<Record<string, unknown>>;
+  /** Kind-specific options as the backend's `finish` produced them (checked, defaults applied). */
+  readonly options: unknown;
   readonly origin: Origin;
 }
 

@@ -183,8 +183,22 @@ export function createRunner(config: AppConfig, deps: RunnerDeps, opts: RunnerOp
       while (running.size > 0) await Promise.all([...running.values()].map((r) => (running.delete(r.worker.spec.name), r.done)));
     },
     async reconfigure(next) {
+      // Build every new loop before halting any old one: if one cannot be built, the old
+      // configuration keeps running untouched and the error goes to the caller.
       const specs = selectResources(next, opts.only);
       const names = new Set(specs.map((s) => s.name));
+      const plan = specs.map((spec) => {
+        const current = running.get(spec.name);
+        const keep = current !== undefined && current.key === specKey(spec);
+        return { spec, current, loop: keep ? current.worker : undefined };
+      });
+      const built: ResourceLoop[] = [];
+      try {
+        for (const p of plan) if (!p.loop) built.push((p.loop = build(p.spec, baseDirOf(next))));
+      } catch (e) {
+        await Promise.all(built.map(closeWorker));
+        throw e;
+      }
       const summary = { added: [] as string[], removed: [] as string[], restarted: [] as string[], unchanged: [] as string[] };
       for (const name of [...running.keys()]) {
         if (!names.has(name)) {
@@ -192,21 +206,16 @@ export function createRunner(config: AppConfig, deps: RunnerDeps, opts: RunnerOp
           summary.removed.push(name);
         }
       }
-      const nextWorkers: ResourceLoop[] = [];
-      for (const spec of specs) {
-        const current = running.get(spec.name);
-        if (current && current.key === specKey(spec)) {
-          nextWorkers.push(current.worker);
-          summary.unchanged.push(spec.name);
+      for (const p of plan) {
+        if (p.loop === p.current?.worker) {
+          summary.unchanged.push(p.spec.name);
           continue;
         }
-        if (current) await halt(spec.name);
-        const w = build(spec, baseDirOf(next));
-        nextWorkers.push(w);
-        (current ? summary.restarted : summary.added).push(spec.name);
-        if (main && !main.aborted) launch(w);
+        if (p.current) await halt(p.spec.name);
+        (p.current ? summary.restarted : summary.added).push(p.spec.name);
+        if (main && !main.aborted) launch(p.loop!);
       }
-      workers = nextWorkers;
+      workers = plan.map((p) => p.loop!);
       return summary;
     },
     status: () => workers.map((w) => w.status()),

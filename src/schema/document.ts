@@ -58,6 +58,15 @@ export function parseSource(file: string, text: string): SourceDoc {
   };
 }
 
+/**
+ * A document that was not read from a file (a `--backend` URI's query, options built in code):
+ * `label` stands for the file in errors, which carry the key but no line.
+ */
+export function syntheticDoc(label: string, data: TomlTable, dir = process.cwd()): SourceDoc {
+  let index: KeyIndex | undefined;
+  return { file: label, dir, text: '', data, index: () => (index ??= indexKeys('')) };
+}
+
 /** Read and parse one TOML file. `from` (when given) is where the file was referenced. */
 export async function readSource(file: string, from?: At): Promise<SourceDoc> {
   const abs = resolve(file);

@@ -6,7 +6,7 @@ import type { ConfigError } from '../errors.ts';
 import type { KeySpec, SectionSchema } from './types.ts';
 import { child, failAt, typeName, type At, type TomlTable, isTable } from './document.ts';
 import { didYouMean } from './suggest.ts';
-import { coerce, type ValueTypes } from './values.ts';
+import { coerceKey, type ValueTypes } from './values.ts';
 
 type KeysOf<S extends SectionSchema> = S['keys'];
 type Out<K> = K extends KeySpec ? ValueTypes[K['type']] : never;
@@ -76,7 +76,7 @@ export function readSection<S extends SectionSchema>(at: At, raw: unknown, schem
     const prev = where.get(name);
     if (prev) throw failAt(here, `"${key}" repeats "${String(prev.path[prev.path.length - 1])}": write only one of them`);
     where.set(name, here);
-    values[name] = coerce(schema.keys[name].type, v, here);
+    values[name] = coerceKey(schema.keys[name], v, here);
   }
   if (opts.checkRequired !== false) checkRequired(at, values, schema);
   return { values: values as Written<S>, rest, where };
@@ -93,7 +93,7 @@ export function withDefaults<S extends SectionSchema>(at: At, written: Written<S
   const out: Record<string, unknown> = { ...written };
   for (const [name, spec] of Object.entries(schema.keys) as [string, KeySpec][]) {
     if (out[name] === undefined && spec.default !== undefined) {
-      out[name] = coerce(spec.type, spec.default, child(at, name));
+      out[name] = coerceKey(spec, spec.default, child(at, name));
     }
   }
   return out as Values<S>;

@@ -22,13 +22,19 @@ export type ValueKind =
   | 'log-format'
   | 'table'
   | 'tables'
-  | 'fraction';
+  | 'fraction'
+  /** A whole number (also from a numeric string, as `${VAR}` gives); `min`/`max` bound it. */
+  | 'integer'
+  /** A finite number (also from a numeric string); `min`/`max` bound it. */
+  | 'number'
+  /** One of `choices` (numbers are compared as their decimal text). */
+  | 'choice';
 
 export interface KeySpec {
   readonly type: ValueKind;
   readonly description: string;
   /** Default, written as it would be in TOML; it goes through the same validation as user values. */
-  readonly default?: string | number | boolean;
+  readonly default?: string | number | boolean | readonly string[];
   /** Human text for the reference when the default is computed, e.g. "the resource file's name". */
   readonly defaultText?: string;
   readonly required?: boolean;
@@ -36,6 +42,13 @@ export interface KeySpec {
   readonly aliases?: readonly string[];
   /** Names other tools use for this key: never accepted, only used for "did you mean" suggestions. */
   readonly seeAlso?: readonly string[];
+  /** Bounds of a number, integer or duration, in the unit it is written in (seconds for durations). */
+  readonly min?: number;
+  readonly max?: number;
+  /** The accepted values of a `choice`. */
+  readonly choices?: readonly string[];
+  /** Never logged nor echoed in an error; shown as secret in the reference. */
+  readonly secret?: boolean;
 }
 
 export interface SectionSchema {

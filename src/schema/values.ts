@@ -4,7 +4,7 @@
  * expected shape and never echo values (they may be secrets).
  */
 import { normalizeKey, type KeyPath } from '../tree/keys.ts';
-import type { ValueKind } from './types.ts';
+import type { KeySpec, ValueKind } from './types.ts';
 import { child, failAt, isTable, typeName, type At, type TomlTable } from './document.ts';
 import type { CommandSpec } from '../exec/command.ts';
 import type { LogFormat } from '../log.ts';
@@ -30,6 +30,9 @@ export interface ValueTypes {
   table: TomlTable;
   tables: TomlTable[];
   fraction: number;
+  integer: number;
+  number: number;
+  choice: string;
 }
 
 type Coercer<K extends ValueKind> = (v: unknown, at: At) => ValueTypes[K];
@@ -167,6 +170,16 @@ export const coercers: { readonly [K in ValueKind]: Coercer<K> } = {
     return v;
   },
   fraction: parseFraction,
+  integer: (v, at) => {
+    const n = parseNumber(v, at, 'an integer');
+    if (!Number.isInteger(n)) throw failAt(at, `expected an integer, got ${typeName(v)}`);
+    return n;
+  },
+  number: (v, at) => parseNumber(v, at, 'a number'),
+  choice: (v, at) => {
+    if (typeof v === 'number' && Number.isFinite(v)) return String(v);
+    return expectString(v, at, 'a string or a number').trim();
+  },
   tables: (v, at) => {
     const name = at.path[at.path.length - 1];
     if (isTable(v)) throw failAt(at, `expected an array of tables: write [[…${String(name)}]] with double brackets`);
@@ -174,6 +187,13 @@ export const coercers: { readonly [K in ValueKind]: Coercer<K> } = {
     return v as TomlTable[];
   },
 };
+
+/** A TOML number, or a numeric string (what `${VAR}` expansion gives). */
+function parseNumber(v: unknown, at: At, what: string): number {
+  if (typeof v === 'number' && Number.isFinite(v)) return v;
+  if (typeof v === 'string' && /^\s*-?\d+(\.\d+)?\s*$/.test(v)) return Number(v);
+  throw failAt(at, `expected ${what}, got ${typeName(v)}`);
+}
 
 /** 0.25, "0.25" or "25%" → 0.25; must lie in [0, 1]. */
 function parseFraction(v: unknown, at: At): number {
@@ -188,4 +208,21 @@ function parseFraction(v: unknown, at: At): number {
 
 export function coerce<K extends ValueKind>(kind: K, v: unknown, at: At): ValueTypes[K] {
   return (coercers[kind] as Coercer<K>)(v, at);
+}
+
+/** Coerce one key's value and check what its spec bounds: `min`/`max` (seconds for a duration) and `choices`. */
+export function coerceKey(spec: KeySpec, v: unknown, at: At): unknown {
+  const value = coerce(spec.type, v, at);
+  if (spec.choices && !spec.choices.includes(value as string)) {
+    throw failAt(at, `expected one of ${spec.choices.map((c) => JSON.stringify(c)).join(', ')}${spec.secret ? '' : `, got ${JSON.stringify(value)}`}`);
+  }
+  if (spec.min !== undefined || spec.max !== undefined) {
+    const n = spec.type === 'duration' ? (value as number) / 1000 : (value as number);
+    const unit = spec.type === 'duration' ? ' seconds' : '';
+    if ((spec.min !== undefined && n < spec.min) || (spec.max !== undefined && n > spec.max)) {
+      const range = spec.max === undefined ? `at least ${spec.min}${unit}` : spec.min === undefined ? `at most ${spec.max}${unit}` : `from ${spec.min} to ${spec.max}${unit}`;
+      throw failAt(at, `must be ${range}${spec.secret ? '' : `, got ${n}`}`);
+    }
+  }
+  return value;
 }

@@ -82,6 +82,23 @@ describe('keyplate keys', () => {
 });
 
 describe('keyplate check', () => {
+  it('checks backend options with the backend schema: an out-of-range option fails check (exit 3, file:line) exactly as run would', async (t) => {
+    const p = await project(t);
+    const text = await readFile(p.config, 'utf8');
+    await writeFile(p.config, `${text}[resource.backend.rancher]\nkeys = ["/self"]\nmax_wait = 500\n`);
+    const line = text.split('\n').length + 2;
+    for (const args of [['check'], ['run', '--onetime']]) {
+      const r = await runCli([...args, '-c', p.config]);
+      assert.equal(r.code, ExitCode.CONFIG, `${args[0]}: ${r.stderr}`);
+      assert.match(r.stderr, new RegExp(`config\\.toml:${line}:\\d+: resource\\[0\\]\\.backend\\.rancher\\.max_wait: must be from 1 to 120, got 500`), args[0]);
+    }
+  });
+  it('checks backend URI options with the same schema', async (t) => {
+    const p = await project(t);
+    const r = await runCli(['render', join(p.dir, 'app.tmpl'), '--backend', 'rancher://127.0.0.1:1?max_wait=500']);
+    assert.equal(r.code, ExitCode.USAGE, r.stderr);
+    assert.match(r.stderr, /--backend rancher:\/\/127\.0\.0\.1:1\?max_wait=500: max_wait: must be from 1 to 120, got 500/);
+  });
   it('validates config and templates', async (t) => {
     const p = await project(t);
     const r = await runCli(['check', '-c', p.config]);

@@ -54,28 +54,29 @@ describe('default_backends', () => {
     assert.deepEqual(nowatch.backends[1].options, { values: { '/m/a': '1', '/m/b': '3' } });
 
     assert.deepEqual(extra.backends.map((b) => b.kind), ['env', 'memory', 'file']);
-    assert.deepEqual(extra.backends[2].options, { filepath: 'data.yaml' });
+    assert.deepEqual(extra.backends[2].options, { files: ['data.yaml'] });
   });
 
   it('never share mutable config between resources', async (t) => {
     const dir = await writeTree(t, { 'config.toml': [DEFAULTS, tpl('a'), tpl('b')].join('\n'), 't.tmpl': '' });
     const { config } = await load(dir);
     const [a, b] = config.resources;
+    const values = (r: typeof a, i: number) => (r.backends[i].options as { values: Record<string, string> }).values;
     assert.notEqual(a.backends[0], b.backends[0]);
     assert.notEqual(a.backends[0].keys, b.backends[0].keys);
     assert.notEqual(a.backends[1].options, b.backends[1].options);
-    assert.notEqual(a.backends[1].options.values, b.backends[1].options.values);
+    assert.notEqual(values(a, 1), values(b, 1));
     assert.deepEqual(a.backends[1].options, b.backends[1].options);
     // The result is deeply frozen: a consumer cannot mutate a resource's config, let alone another's.
-    assert.ok(Object.isFrozen(config) && Object.isFrozen(a.backends[1].options.values));
+    assert.ok(Object.isFrozen(config) && Object.isFrozen(values(a, 1)));
     assert.throws(() => {
-      (a.backends[1].options.values as Record<string, string>)['/m/a'] = 'changed';
+      values(a, 1)['/m/a'] = 'changed';
     }, TypeError);
     assert.throws(() => (a.backends[0].keys as unknown as string[]).push('/x'), TypeError);
-    assert.equal((b.backends[1].options.values as Record<string, string>)['/m/a'], '1');
+    assert.equal(values(b, 1)['/m/a'], '1');
     // Loading twice gives independent objects too.
     const again = (await load(dir)).config;
-    assert.notEqual(again.resources[0].backends[1].options.values, a.backends[1].options.values);
+    assert.notEqual(values(again.resources[0], 1), values(a, 1));
   });
 
   it('report errors in the defaults at their own line', async (t) => {
@@ -99,18 +100,19 @@ describe('backend blocks', () => {
 
   it('reject a wrong option type without echoing the value', async (t) => {
     let dir = await writeTree(t, { 'config.toml': one('[resource.backend.file]\nkeys = ["/a"]\nfilepath = 5'), 't.tmpl': '' });
-    await rejectsConfig(load(dir), { line: 8, key: 'resource[0].backend.file.filepath', includes: ['expected string, got an integer'] });
+    await rejectsConfig(load(dir), { line: 8, key: 'resource[0].backend.file.filepath', includes: ['expected a path, got an integer'] });
     const secret: BackendDefinition = {
       kind: 'etcd',
       description: 'test',
-      options: { password: { type: 'string', description: 'pw', secret: true } },
+      options: { title: 'test', keys: { password: { type: 'string', description: 'pw', secret: true } } },
+      finish: (values) => values,
       create() {
         throw new Error('not used');
       },
     };
     const registry = { find: (k: string) => (k === 'etcd' ? secret : undefined), kinds: () => ['etcd'] };
     dir = await writeTree(t, { 'config.toml': one('[resource.backend.etcd]\nkeys = ["/a"]\npassword = ["hunter2"]'), 't.tmpl': '' });
-    const err = await rejectsConfig(load(dir, {}, { registry }), { line: 8, includes: ['expected string, got an array'] });
+    const err = await rejectsConfig(load(dir, {}, { registry }), { line: 8, includes: ['expected a string, got an array'] });
     assert.ok(!err.message.includes('hunter2'));
   });
 
@@ -118,7 +120,8 @@ describe('backend blocks', () => {
     const custom: BackendDefinition = {
       kind: 'rancher',
       description: 'test',
-      options: { url: { type: 'string', description: 'metadata url' }, long_poll: { type: 'integer', description: 's' } },
+      options: { title: 'test', keys: { url: { type: 'string', description: 'metadata url' }, long_poll: { type: 'integer', description: 's' } } },
+      finish: (values) => values,
       create() {
         throw new Error('not used');
       },

@@ -37,11 +37,15 @@ export const fakeEtcd: BackendDefinition = {
   kind: 'etcd',
   description: 'test stand-in',
   options: {
-    nodes: { type: 'string[]', description: 'endpoints' },
-    username: { type: 'string', description: 'user' },
-    password: { type: 'string', description: 'password', secret: true },
-    version: { type: 'integer', description: 'api level' },
+    title: '[resource.backend.etcd]',
+    keys: {
+      nodes: { type: 'string[]', description: 'endpoints' },
+      username: { type: 'string', description: 'user' },
+      password: { type: 'string', description: 'password', secret: true },
+      version: { type: 'integer', description: 'api level' },
+    },
   },
+  finish: (values) => values,
   create() {
     throw new Error('fake etcd: not for use');
   },

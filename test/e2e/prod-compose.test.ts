@@ -90,7 +90,7 @@ describe('compose examples', () => {
     const config = await loadConfig({ file: configFile, env });
     const backend = config.resources[0].backends.find((b) => b.kind === 'etcd');
     assert.ok(backend, 'the config reads etcd');
-    const nodes = backend.options.nodes as string[];
+    const nodes = (backend.options as { nodes: string[] }).nodes;
     assert.deepEqual(nodes.map((n) => new URL(n).host), ['etcd:2379'], 'keyplate reads the etcd service');
     assert.ok((backend.keys as readonly string[]).includes(registry.pathname), `keyplate reads registrator's prefix ${registry.pathname}`);
     assert.ok(backend.watch, 'and watches it');

@@ -194,3 +194,36 @@ describe('missing_keys = "wait" (run --onetime)', () => {
     assert.equal(attempts, 1);
   });
 });
+
+describe('runner.reconfigure', () => {
+  it('builds every new loop before halting an old one: a loop that cannot be built leaves the running config untouched', async () => {
+    const mem = createMemoryBackend('memory', { '/app/services/a': '1' });
+    let renders = 0;
+    const created: string[] = [];
+    const runner = createRunner(
+      config([backendSpec()]),
+      {
+        process: async () => (renders++, fakeResult()),
+        logger: silentLogger(),
+        env: {},
+        createBackend: (_kind, name) => {
+          if (name === 'broken') throw new Error('cannot build this backend');
+          created.push(name);
+          return mem;
+        },
+      },
+      { noop: false },
+    );
+    const stop = new AbortController();
+    const running = runner.start(stop.signal);
+    await waitFor(() => renders === 1, { message: 'the first render' });
+    const before = runner.workers[0];
+    const next = config([backendSpec({ name: 'memory', keys: [normalizeKey('/other')] }), backendSpec({ name: 'broken' })]);
+    await assert.rejects(runner.reconfigure(next), /cannot build this backend/);
+    assert.equal(runner.workers[0], before, 'the old loop is still the running one');
+    mem.set(normalizeKey('/app/services/b'), '2');
+    await waitFor(() => renders === 2, { message: 'the old loop to render a later change' });
+    stop.abort();
+    await running;
+  });
+});

@@ -9,13 +9,11 @@ import type { Logger } from 'pino';
 import { BackendError, errorMessage } from '../../errors.ts';
 import type { KeyPath } from '../../tree/keys.ts';
 import { collapsePrefixes, type EtcdApi, type EtcdConnection } from './common.ts';
-import { buildConnection, ETCD_OPTION_SPECS, parseEtcdOptions, type EtcdOptions } from './options.ts';
+import { buildConnection, ETCD_OPTIONS, finishEtcdOptions, type EtcdOptions } from './options.ts';
 import { EtcdV2Api } from './v2.ts';
 import { EtcdV3Api } from './v3.ts';
 import type { Backend, BackendContext, BackendDefinition, Snapshot, Unwatch, WatchEvent, WatchOptions } from '../contract.ts';
 
-export type { EtcdOptions, EtcdVersion } from './options.ts';
-export { parseEtcdOptions } from './options.ts';
 
 const KEYSPACE_SPLIT =
   'etcd keeps the v2 and v3 keyspaces separate: keys written through the v2 API (gliderlabs/registrator) are invisible to v3 reads, and keys written through v3 (etcdctl 3, the fayrus/registrator fork) are invisible to v2';
@@ -145,12 +143,13 @@ export function createEtcdBackend(name: string, opts: EtcdOptions, ctx: BackendC
   return new EtcdBackend(name, opts, ctx);
 }
 
-export const etcdBackend: BackendDefinition = {
+export const etcdBackend: BackendDefinition<EtcdOptions> = {
   kind: 'etcd',
   description:
     'etcd v3 (KV API over gRPC) or v2 (keys API, e.g. gliderlabs/registrator): single-revision reads of several prefixes and lossless watches with failover.',
-  options: ETCD_OPTION_SPECS,
+  options: ETCD_OPTIONS,
+  finish: (values, at) => finishEtcdOptions(values, at),
   create(name, options, ctx) {
-    return createEtcdBackend(name, parseEtcdOptions(name, options), ctx);
+    return createEtcdBackend(name, options, ctx);
   },
 };

@@ -4,9 +4,10 @@
  */
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { BackendError, ConfigError } from '../../errors.ts';
+import { BackendError } from '../../errors.ts';
+import { child, failAt, type At } from '../../schema/document.ts';
+import type { SectionSchema } from '../../schema/types.ts';
 import { DEFAULT_BACKOFF, normalizeNodeUrl, type BackoffPolicy, type EtcdConnection } from './common.ts';
-import type { OptionSpec } from '../contract.ts';
 
 export type EtcdVersion = 2 | 3 | 'auto';
 
@@ -26,78 +27,62 @@ export interface EtcdOptions {
 
 export const DEFAULT_NODE = 'http://127.0.0.1:2379';
 
-export const ETCD_OPTION_SPECS: Readonly<Record<string, OptionSpec>> = {
-  nodes: {
-    type: 'string[]',
-    description:
-      'etcd endpoints, `http://host:port` or `host:port` (several = failover: a dead member does not stop reads or watches). Default ["http://127.0.0.1:2379"].',
-  },
-  version: {
-    type: 'string|integer',
-    description:
-      'etcd API: 3 (KV/gRPC, e.g. the fayrus/registrator fork), 2 (keys API, gliderlabs/registrator; etcd <= 3.5 with --enable-v2) or "auto" (default): use v3 when it has keys under the prefixes, else v2 when it has.',
-  },
-  username: { type: 'string', description: 'User for etcd authentication (v3 auth token; v2 HTTP Basic).' },
-  password: { type: 'string', description: 'Password for `username`. Never logged.', secret: true },
-  client_cert: { type: 'string', description: 'PEM client certificate for TLS (v3 only); relative to the config file.' },
-  client_key: { type: 'string', description: 'PEM private key for `client_cert` (v3 only); relative to the config file.', secret: true },
-  client_ca_keys: { type: 'string', description: 'PEM CA bundle to verify the etcd servers (v3 only); relative to the config file.' },
-  request_timeout: {
-    type: 'number',
-    description: 'Seconds one read (and one v3 probe) may take before it fails over or errors. Default 10.',
-  },
-  long_poll_timeout: {
-    type: 'number',
-    description:
-      'v2 only: seconds a watch long-poll is held before it is quietly re-armed at the same index (detects silently dead connections). Default 60.',
+export const ETCD_OPTIONS: SectionSchema = {
+  title: '[resource.backend.etcd]',
+  keys: {
+    nodes: {
+      type: 'string[]',
+      default: [DEFAULT_NODE],
+      description: 'etcd endpoints, `http://host:port` or `host:port` (several = failover: a dead member does not stop reads or watches).',
+    },
+    version: {
+      type: 'choice',
+      choices: ['auto', '2', '3', 'v2', 'v3'],
+      default: 'auto',
+      description:
+        'etcd API: 3 (KV/gRPC, e.g. the fayrus/registrator fork), 2 (keys API, gliderlabs/registrator; etcd <= 3.5 with --enable-v2) or "auto": use v3 when it has keys under the prefixes, else v2 when it has.',
+    },
+    username: { type: 'string', description: 'User for etcd authentication (v3 auth token; v2 HTTP Basic).' },
+    password: { type: 'string', secret: true, description: 'Password for `username`. Never logged.' },
+    client_cert: { type: 'path', description: 'PEM client certificate for TLS (v3 only); relative to the config file.' },
+    client_key: { type: 'path', secret: true, description: 'PEM private key for `client_cert` (v3 only); relative to the config file.' },
+    client_ca_keys: { type: 'path', description: 'PEM CA bundle to verify the etcd servers (v3 only); relative to the config file.' },
+    request_timeout: { type: 'duration', default: 10, min: 0.001, description: 'How long one read (and one v3 probe) may take before it fails over or errors.' },
+    long_poll_timeout: {
+      type: 'duration',
+      default: 60,
+      min: 0.001,
+      description: 'v2 only: how long a watch long-poll is held before it is quietly re-armed at the same index (detects silently dead connections).',
+    },
   },
 };
 
-export function parseEtcdOptions(name: string, raw: Readonly<Record<string, unknown>>): EtcdOptions {
-  const bad = (key: string, detail: string) => new ConfigError({ file: '<config>', key: `backend "${name}".${key}` }, detail);
-  for (const key of Object.keys(raw)) {
-    if (!(key in ETCD_OPTION_SPECS)) throw bad(key, `unknown etcd option (known: ${Object.keys(ETCD_OPTION_SPECS).join(', ')})`);
-  }
-  const nodes = raw.nodes === undefined ? [DEFAULT_NODE] : raw.nodes;
-  if (!Array.isArray(nodes) || nodes.length === 0 || nodes.some((n) => typeof n !== 'string' || n.trim() === '')) {
-    throw bad('nodes', 'expected a non-empty list of "host:port" or "http(s)://host:port" strings');
-  }
-  const str = (key: string): string | undefined => {
-    const v = raw[key];
-    if (v === undefined) return undefined;
-    if (typeof v !== 'string') throw bad(key, 'expected a string');
-    return v;
-  };
-  const seconds = (key: string, dflt: number): number => {
-    const v = raw[key];
-    if (v === undefined) return dflt * 1000;
-    if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) throw bad(key, 'expected a positive number of seconds');
-    return Math.round(v * 1000);
-  };
+/** Cross-option checks on validated values (defaults applied). */
+export function finishEtcdOptions(v: Readonly<Record<string, unknown>>, at: At): EtcdOptions {
+  const nodes = v.nodes as string[];
+  if (nodes.length === 0) throw failAt(child(at, 'nodes'), 'expected at least one "host:port" or "http(s)://host:port"');
+  nodes.forEach((n, i) => {
+    if (n.trim() === '') throw failAt(child(at, 'nodes', i), 'expected "host:port" or "http(s)://host:port", got an empty string');
+  });
   const opts: EtcdOptions = {
-    nodes: nodes as string[],
-    version: parseVersion(raw.version, bad),
-    username: str('username'),
-    password: str('password'),
-    clientCert: str('client_cert'),
-    clientKey: str('client_key'),
-    clientCaKeys: str('client_ca_keys'),
-    requestTimeoutMs: seconds('request_timeout', 10),
-    longPollMs: seconds('long_poll_timeout', 60),
+    nodes,
+    version: parseVersion(v.version as string),
+    requestTimeoutMs: v.request_timeout as number,
+    longPollMs: v.long_poll_timeout as number,
   };
+  // only what was written, so specs compare and print cleanly
+  const written = { username: 'username', password: 'password', clientCert: 'client_cert', clientKey: 'client_key', clientCaKeys: 'client_ca_keys' } as const;
+  for (const [field, key] of Object.entries(written)) if (v[key] !== undefined) Object.assign(opts, { [field]: v[key] });
   if ((opts.clientCert === undefined) !== (opts.clientKey === undefined)) {
-    throw bad(opts.clientCert ? 'client_key' : 'client_cert', 'client_cert and client_key must be given together');
+    throw failAt(child(at, opts.clientCert ? 'client_key' : 'client_cert'), 'client_cert and client_key must be given together');
   }
-  if (opts.password !== undefined && opts.username === undefined) throw bad('password', 'password needs a username');
+  if (opts.password !== undefined && opts.username === undefined) throw failAt(child(at, 'password'), 'password needs a username');
   return opts;
 }
 
-function parseVersion(v: unknown, bad: (k: string, d: string) => ConfigError): EtcdVersion {
-  if (v === undefined) return 'auto';
-  const s = String(v).trim().toLowerCase().replace(/^v/, '');
-  if (s === '2' || s === '3') return Number(s) as 2 | 3;
-  if (s === 'auto') return 'auto';
-  throw bad('version', `expected 2, 3 or "auto", got ${JSON.stringify(v)}`);
+function parseVersion(v: string): EtcdVersion {
+  const s = v.replace(/^v/, '');
+  return s === 'auto' ? 'auto' : (Number(s) as 2 | 3);
 }
 
 /** Resolve node URLs and read the TLS files. */

@@ -6,13 +6,15 @@
  * truncated or implausibly empty answer throws a retryable BackendError and never yields a
  * snapshot, so the caller keeps its last good tree. See docs/rancher.md.
  */
-import { BackendError, ConfigError } from '../../errors.ts';
+import { BackendError } from '../../errors.ts';
+import { child, failAt, type At } from '../../schema/document.ts';
+import type { SectionSchema } from '../../schema/types.ts';
 import { isUnder, normalizeKey, type KeyPath } from '../../tree/keys.ts';
 import { flattenMetadata } from './flatten.ts';
 import { offlineRancherBackend } from './offline.ts';
 import { MetadataClient, type Lookup } from './http.ts';
 import { watchVersion } from './watch.ts';
-import type { Backend, BackendContext, BackendDefinition, Snapshot, Unwatch, WatchEvent, WatchOptions } from '../contract.ts';
+import type { Backend, BackendContext, BackendDefinition, Env, Snapshot, Unwatch, WatchEvent, WatchOptions } from '../contract.ts';
 
 export const RANCHER_DEFAULT_HOST = 'rancher-metadata.rancher.internal';
 export const RANCHER_DEFAULT_VERSION = '2015-12-19';
@@ -32,78 +34,78 @@ export interface RancherOptions {
 /** Attempts at a read whose `/version` is the same before and after (a consistent snapshot). */
 const CONSISTENT_READ_ATTEMPTS = 3;
 
-export const rancherBackend: BackendDefinition = {
-  kind: 'rancher',
-  description: 'Rancher 1.x metadata service (JSON walk like confd; long-poll /version, polling fallback).',
-  options: {
-    api_host: { type: 'string', description: 'host, host:port or http:// URL (default env RANCHER_API_HOST, else rancher-metadata.rancher.internal)' },
-    api_version: { type: 'string', description: 'metadata API version: 2015-07-25, 2015-12-19, 2016-07-29 or latest (default env RANCHER_API_VERSION, else 2015-12-19)' },
-    long_poll: { type: 'boolean', description: 'watch with the /version long poll, falling back to polling when the server lacks it (default true)' },
-    max_wait: { type: 'integer', description: 'long poll maxWait in seconds, 1-120 (default 10)' },
-    poll_interval: { type: 'number', description: 'seconds between /version polls when long polling is off or unsupported (default 10)' },
-    request_timeout: { type: 'number', description: 'seconds a metadata request may take (default 10)' },
-    backoff_max: { type: 'number', description: 'cap in seconds of the retry backoff after watch errors (default 30)' },
-    allow_empty_containers: { type: 'boolean', description: 'accept an empty /containers list after a non-empty one (default false: keep the last good data)' },
-    offline: { type: 'boolean', description: 'read `answers_file` instead of the metadata service (local debugging; the preset sets it from DISABLE_METADATA)' },
-    answers_file: { type: 'string', description: 'with `offline`: a JSON or YAML file shaped like the metadata root (`containers`, `self`, ...), watched for changes' },
-  },
-  create(name, options, ctx) {
-    if (options.offline === true) return offlineRancherBackend(name, options.answers_file, ctx);
-    return new RancherBackend(name, parseRancherOptions(name, options, ctx.env), ctx);
+export type RancherSetup = { readonly offline: false; readonly live: RancherOptions } | { readonly offline: true; readonly answersFile: string };
+
+export const RANCHER_OPTIONS: SectionSchema = {
+  title: '[resource.backend.rancher]',
+  keys: {
+    api_host: { type: 'string', defaultText: 'env RANCHER_API_HOST, else rancher-metadata.rancher.internal', description: 'host, host:port or http:// URL of the metadata service.' },
+    api_version: {
+      type: 'string',
+      defaultText: 'env RANCHER_API_VERSION, else 2015-12-19',
+      description: 'metadata API version: 2015-07-25, 2015-12-19, 2016-07-29 or latest.',
+    },
+    long_poll: { type: 'boolean', default: true, description: 'watch with the /version long poll, falling back to polling when the server lacks it.' },
+    max_wait: { type: 'integer', default: 10, min: 1, max: 120, description: 'long poll maxWait in seconds.' },
+    poll_interval: { type: 'duration', default: 10, min: 0.01, description: 'time between /version polls when long polling is off or unsupported.' },
+    request_timeout: { type: 'duration', default: 10, min: 0.01, description: 'how long a metadata request may take.' },
+    backoff_max: { type: 'duration', default: 30, min: 0.01, description: 'cap of the retry backoff after watch errors.' },
+    allow_empty_containers: { type: 'boolean', default: false, description: 'accept an empty /containers list after a non-empty one (default: keep the last good data).' },
+    offline: { type: 'boolean', default: false, description: 'read `answers_file` instead of the metadata service (local debugging; the preset sets it from DISABLE_METADATA).' },
+    answers_file: { type: 'path', description: 'with `offline`: a JSON or YAML file shaped like the metadata root (`containers`, `self`, ...), watched for changes.' },
   },
 };
 
-export function parseRancherOptions(
-  name: string,
-  raw: Readonly<Record<string, unknown>>,
-  env: Readonly<Record<string, string | undefined>>,
-): RancherOptions {
-  const where = (key: string) => ({ file: `<backend:${name}>`, key });
-  const num = (key: string, dflt: number, min: number, max = Infinity): number => {
-    const v = raw[key] ?? dflt;
-    if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max) {
-      throw new ConfigError(where(key), `must be a number from ${min} to ${max}, got ${JSON.stringify(v)}`);
+export const rancherBackend: BackendDefinition<RancherSetup> = {
+  kind: 'rancher',
+  description: 'Rancher 1.x metadata service (JSON walk like confd; long-poll /version, polling fallback).',
+  options: RANCHER_OPTIONS,
+  finish(values, at, env) {
+    if (values.offline === true) {
+      if (values.answers_file === undefined) throw failAt(child(at, 'offline'), 'offline = true needs answers_file (a JSON or YAML file shaped like the metadata root)');
+      return { offline: true, answersFile: values.answers_file as string };
     }
+    return { offline: false, live: finishRancherOptions(values, at, env) };
+  },
+  create(name, options, ctx) {
+    if (options.offline) return offlineRancherBackend(name, options.answersFile, ctx);
+    return new RancherBackend(name, options.live, ctx);
+  },
+};
+
+/** Live-service options from validated values; the host and version fall back to the environment. */
+export function finishRancherOptions(values: Readonly<Record<string, unknown>>, at: At, env: Env): RancherOptions {
+  const fromEnv = (key: string, envName: string, dflt: string): string => {
+    const v = ((values[key] as string | undefined) ?? (env[envName] || undefined) ?? dflt).trim();
+    if (v === '') throw failAt(child(at, key), 'must not be empty');
     return v;
   };
-  const bool = (key: string, dflt: boolean): boolean => {
-    const v = raw[key] ?? dflt;
-    if (typeof v !== 'boolean') throw new ConfigError(where(key), `must be true or false, got ${JSON.stringify(v)}`);
-    return v;
-  };
-  const str = (key: string, envName: string, dflt: string): string => {
-    const v = raw[key] ?? (env[envName] || undefined) ?? dflt;
-    if (typeof v !== 'string' || v.trim() === '') throw new ConfigError(where(key), `must be a non-empty string`);
-    return v.trim();
-  };
-  const maxWaitS = num('max_wait', 10, 1, 120);
-  if (!Number.isInteger(maxWaitS)) throw new ConfigError(where('max_wait'), 'must be a whole number of seconds');
   return {
-    apiBase: parseApiHost(str('api_host', 'RANCHER_API_HOST', RANCHER_DEFAULT_HOST), where('api_host')),
-    apiVersion: str('api_version', 'RANCHER_API_VERSION', RANCHER_DEFAULT_VERSION).replace(/^\/+|\/+$/g, ''),
-    longPoll: bool('long_poll', true),
-    maxWaitS,
-    pollIntervalMs: num('poll_interval', 10, 0.01) * 1000,
-    requestTimeoutMs: num('request_timeout', 10, 0.01) * 1000,
-    backoffMaxMs: num('backoff_max', 30, 0.01) * 1000,
-    allowEmptyContainers: bool('allow_empty_containers', false),
+    apiBase: parseApiHost(fromEnv('api_host', 'RANCHER_API_HOST', RANCHER_DEFAULT_HOST), child(at, 'api_host')),
+    apiVersion: fromEnv('api_version', 'RANCHER_API_VERSION', RANCHER_DEFAULT_VERSION).replace(/^\/+|\/+$/g, ''),
+    longPoll: values.long_poll as boolean,
+    maxWaitS: values.max_wait as number,
+    pollIntervalMs: values.poll_interval as number,
+    requestTimeoutMs: values.request_timeout as number,
+    backoffMaxMs: values.backoff_max as number,
+    allowEmptyContainers: values.allow_empty_containers as boolean,
   };
 }
 
 /** `host`, `host:port` → `http://host[:port]`; a full http(s) URL is kept (without trailing `/`). */
-export function parseApiHost(raw: string, loc: { file: string; key: string }): string {
+export function parseApiHost(raw: string, at: At): string {
   const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(raw) ? raw : `http://${raw}`;
   let url: URL;
   try {
     url = new URL(withScheme);
   } catch (e) {
-    throw new ConfigError(loc, `not a host, host:port or URL: ${JSON.stringify(raw)}`, { cause: e });
+    throw failAt(at, `not a host, host:port or URL: ${JSON.stringify(raw)}`, e);
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new ConfigError(loc, `only http:// and https:// are supported, got ${url.protocol}//`);
+    throw failAt(at, `only http:// and https:// are supported, got ${url.protocol}//`);
   }
-  if (url.search || url.hash) throw new ConfigError(loc, 'must not contain a query or fragment');
-  if (url.username || url.password) throw new ConfigError(loc, 'must not contain credentials (the metadata service has no auth)');
+  if (url.search || url.hash) throw failAt(at, 'must not contain a query or fragment');
+  if (url.username || url.password) throw failAt(at, 'must not contain credentials (the metadata service has no auth)');
   return url.href.replace(/\/+$/, '');
 }
 

@@ -6,17 +6,14 @@
  */
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { BackendError, ConfigError, errorMessage } from '../../errors.ts';
+import { BackendError, errorMessage } from '../../errors.ts';
 import { parseDataFile, watchFiles } from '../file.ts';
 import { flattenMetadata } from './flatten.ts';
 import { contentRevision } from '../revision.ts';
 import { selectPrefixes } from '../select.ts';
 import type { Backend, BackendContext } from '../contract.ts';
 
-export function offlineRancherBackend(name: string, answersFile: unknown, ctx: BackendContext): Backend {
-  if (typeof answersFile !== 'string' || answersFile.trim() === '') {
-    throw new ConfigError({ file: `<backend:${name}>`, key: 'answers_file' }, 'offline = true needs answers_file (a JSON or YAML file shaped like the metadata root)');
-  }
+export function offlineRancherBackend(name: string, answersFile: string, ctx: BackendContext): Backend {
   const path = resolve(ctx.baseDir, answersFile);
   ctx.logger.info({ answersFile: path }, 'Rancher metadata disabled: reading the answers file instead');
   return {

@@ -4,6 +4,7 @@ import { execFile } from 'node:child_process';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
 import { etcdBackend, type EtcdBackend } from '../../../src/backends/etcd/backend.ts';
+import { openBackend } from '../../../src/backends/registry.ts';
 import { BackendError, ConfigError } from '../../../src/errors.ts';
 import { normalizeKey } from '../../../src/tree/keys.ts';
 import { freePort, startEtcd, v3Client } from '../../helpers/etcd.ts';
@@ -14,7 +15,7 @@ const K = (s: string) => normalizeKey(s);
 const web = { name: 'web', id: serviceId('host1', 'web', 80), ip: '10.0.0.9', port: 8080 };
 
 function backend(t: { after: (fn: () => unknown) => void }, options: Record<string, unknown>, log: CapturedLogger): EtcdBackend {
-  const b = etcdBackend.create('etcd', options, { logger: log.logger, env: {}, fetch: globalThis.fetch, baseDir: '.' });
+  const b = openBackend('etcd', 'etcd', options, { logger: log.logger, env: {}, fetch: globalThis.fetch, baseDir: '.' });
   t.after(() => b.close());
   return b as EtcdBackend;
 }
@@ -81,16 +82,17 @@ test('etcd: unreachable nodes give a retryable BackendError with its cause', asy
 
 test('etcd options: validated with the option name', () => {
   const ctx = { logger: silentLogger(), env: {}, fetch: globalThis.fetch, baseDir: '.' };
-  const create = (o: Record<string, unknown>) => () => etcdBackend.create('e', o, ctx);
-  assert.throws(create({ node: ['x:1'] }), (e: unknown) => e instanceof ConfigError && /node: unknown etcd option/.test(e.message));
-  assert.throws(create({ version: 4 }), /version: expected 2, 3 or "auto"/);
-  assert.throws(create({ nodes: [] }), /nodes: expected a non-empty list/);
+  const create = (o: Record<string, unknown>) => () => openBackend('etcd', 'e', o, ctx);
+  assert.throws(create({ node: ['x:1'] }), (e: unknown) => e instanceof ConfigError && /node: unknown key "node" for backend "etcd".*did you mean "nodes"/.test(e.message));
+  assert.throws(create({ version: 4 }), /version: expected one of "auto", "2", "3"/);
+  assert.throws(create({ nodes: [] }), /nodes: expected at least one/);
   assert.throws(create({ client_cert: 'c.pem' }), /client_key: client_cert and client_key must be given together/);
   assert.throws(create({ password: 'p' }), /password needs a username/);
-  assert.throws(create({ request_timeout: -1 }), /request_timeout: expected a positive number/);
+  assert.throws(create({ request_timeout: -1 }), /request_timeout: expected a duration/);
+  assert.throws(create({ request_timeout: 0 }), /request_timeout: must be at least 0.001 seconds/);
   assert.doesNotThrow(create({ nodes: ['h:2379', 'https://x:2379/'], version: 'v3', username: 'u', password: 'p' }));
-  assert.equal(etcdBackend.options.password.secret, true);
-  for (const [name, spec] of Object.entries(etcdBackend.options)) assert.ok(spec.description.length > 20, name);
+  assert.equal(etcdBackend.options.keys.password.secret, true);
+  for (const [name, spec] of Object.entries(etcdBackend.options.keys)) assert.ok(spec.description.length > 20, name);
 });
 
 test('etcd: a missing TLS file is a non-retryable BackendError naming the file', async (t) => {
@@ -109,9 +111,9 @@ test('etcd: importing the definition does not load gRPC; the first v3 use does',
     import { createRequire } from 'node:module';
     const require = createRequire(import.meta.url);
     const grpcLoaded = () => Object.keys(require('node:module')._cache).some((k) => k.includes('@grpc'));
-    const { etcdBackend } = await import('./src/backends/etcd/backend.ts');
+    const { openBackend } = await import('./src/backends/registry.ts');
     const before = grpcLoaded();
-    const b = etcdBackend.create('e', { nodes: [process.argv[1]], version: 3 }, { logger: { info() {}, warn() {}, debug() {}, error() {} }, env: {}, fetch, baseDir: '.' });
+    const b = openBackend('etcd', 'e', { nodes: [process.argv[1]], version: 3 }, { logger: { info() {}, warn() {}, debug() {}, error() {} }, env: {}, fetch, baseDir: '.' });
     await b.getValues(['/x']);
     const after = grpcLoaded();
     await b.close();

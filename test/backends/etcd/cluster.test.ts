@@ -1,7 +1,7 @@
 /** etcd backend against a 3-member cluster: killing the member the watch is connected to keeps updates flowing. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { etcdBackend } from '../../../src/backends/etcd/backend.ts';
+import { openBackend } from '../../../src/backends/registry.ts';
 import type { Backend } from '../../../src/backends/contract.ts';
 import { normalizeKey } from '../../../src/tree/keys.ts';
 import { TreeConsumer } from '../../helpers/etcd-consumer.ts';
@@ -20,7 +20,7 @@ async function watchStreams(m: EtcdMember): Promise<number> {
 
 test('etcd cluster: v3 and v2 watches survive the loss of the member they use', async (t) => {
   const cluster = await startEtcdCluster(t);
-  const b: Backend = etcdBackend.create('etcd', { nodes: [...cluster.clientUrls], version: 3 }, {
+  const b: Backend = openBackend('etcd', 'etcd', { nodes: [...cluster.clientUrls], version: 3 }, {
     logger: silentLogger(), env: {}, fetch: globalThis.fetch, baseDir: '.',
   });
   t.after(() => b.close());
@@ -49,7 +49,7 @@ test('etcd cluster: v3 and v2 watches survive the loss of the member they use', 
   assert.ok(c.count('error') >= 1 && c.count('connected') >= 1);
 
   // v2 on the same cluster: the first node in the list is the dead member.
-  const v2 = etcdBackend.create('etcd2', { nodes: [cluster.clientUrls[serving.i], ...survivors], version: 2 }, {
+  const v2 = openBackend('etcd', 'etcd2', { nodes: [cluster.clientUrls[serving.i], ...survivors], version: 2 }, {
     logger: silentLogger(), env: {}, fetch: globalThis.fetch, baseDir: '.',
   });
   t.after(() => v2.close());

@@ -1,7 +1,7 @@
 /** etcd backend against a real etcd 3.4 with --enable-v2, v2 keys API (gliderlabs/registrator's layout). */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { etcdBackend } from '../../../src/backends/etcd/backend.ts';
+import { openBackend } from '../../../src/backends/registry.ts';
 import type { Backend, WatchEvent } from '../../../src/backends/contract.ts';
 import { normalizeKey, type KeyPath } from '../../../src/tree/keys.ts';
 import { diffMaps, TreeConsumer, converged } from '../../helpers/etcd-consumer.ts';
@@ -13,7 +13,7 @@ import { waitFor } from '../../helpers/wait.ts';
 const K = (s: string) => normalizeKey(s);
 
 function v2Backend(t: { after: (fn: () => unknown) => void }, options: Record<string, unknown>, logger = silentLogger()): Backend {
-  const b = etcdBackend.create('etcd', { version: 2, ...options }, { logger, env: {}, fetch: globalThis.fetch, baseDir: '.' });
+  const b = openBackend('etcd', 'etcd', { version: 2, ...options }, { logger, env: {}, fetch: globalThis.fetch, baseDir: '.' });
   t.after(() => b.close());
   return b;
 }

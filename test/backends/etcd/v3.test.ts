@@ -1,7 +1,7 @@
 /** etcd backend against a real etcd 3.4, v3 API: reads, watches, reconnects, compaction, leases. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { etcdBackend } from '../../../src/backends/etcd/backend.ts';
+import { openBackend } from '../../../src/backends/registry.ts';
 import type { Backend, WatchEvent } from '../../../src/backends/contract.ts';
 import { normalizeKey, type KeyPath } from '../../../src/tree/keys.ts';
 import { diffMaps, TreeConsumer, converged } from '../../helpers/etcd-consumer.ts';
@@ -13,7 +13,7 @@ import { waitFor } from '../../helpers/wait.ts';
 const K = (s: string) => normalizeKey(s);
 
 function v3Backend(t: { after: (fn: () => unknown) => void }, nodes: readonly string[]): Backend {
-  const b = etcdBackend.create('etcd', { nodes: [...nodes], version: 3 }, {
+  const b = openBackend('etcd', 'etcd', { nodes: [...nodes], version: 3 }, {
     logger: silentLogger(), env: {}, fetch: globalThis.fetch, baseDir: process.cwd(),
   });
   t.after(() => b.close());

@@ -1,7 +1,14 @@
 import { strict as assert } from 'node:assert';
 import { describe, test } from 'node:test';
 import { flattenMetadata } from '../../../src/backends/rancher/flatten.ts';
-import { outermostPrefixes, parseRancherOptions, rancherBackend } from '../../../src/backends/rancher/backend.ts';
+import { outermostPrefixes, rancherBackend, type RancherOptions } from '../../../src/backends/rancher/backend.ts';
+import { parseOptions } from '../../../src/backends/options.ts';
+
+function parseRancherOptions(raw: Record<string, unknown>, env: Record<string, string>): RancherOptions {
+  const setup = parseOptions(rancherBackend, raw, '<test>', env);
+  assert.ok(!setup.offline);
+  return setup.live;
+}
 import { BackendError, ConfigError } from '../../../src/errors.ts';
 import { backendFor, emulator, k, LastGood } from './fixture.ts';
 
@@ -10,7 +17,7 @@ const isRetryable = (pattern: RegExp) => (e: unknown) =>
 
 describe('rancher backend: options', () => {
   test('api_host accepts host, host:port and URLs; env and defaults apply', () => {
-    const base = (raw: Record<string, unknown>, env: Record<string, string> = {}) => parseRancherOptions('r', raw, env).apiBase;
+    const base = (raw: Record<string, unknown>, env: Record<string, string> = {}) => parseRancherOptions(raw, env).apiBase;
     assert.equal(base({}), 'http://rancher-metadata.rancher.internal');
     assert.equal(base({}, { RANCHER_API_HOST: 'meta:8080' }), 'http://meta:8080');
     assert.equal(base({ api_host: 'rancher-metadata' }, { RANCHER_API_HOST: 'ignored' }), 'http://rancher-metadata');
@@ -22,16 +29,17 @@ describe('rancher backend: options', () => {
   });
 
   test('api_version and numeric options', () => {
-    assert.equal(parseRancherOptions('r', {}, {}).apiVersion, '2015-12-19');
-    assert.equal(parseRancherOptions('r', {}, { RANCHER_API_VERSION: 'latest' }).apiVersion, 'latest');
-    const o = parseRancherOptions('r', { poll_interval: 0.5, request_timeout: 2, max_wait: 30, long_poll: false }, {});
+    assert.equal(parseRancherOptions({}, {}).apiVersion, '2015-12-19');
+    assert.equal(parseRancherOptions({}, { RANCHER_API_VERSION: 'latest' }).apiVersion, 'latest');
+    const o = parseRancherOptions({ poll_interval: 0.5, request_timeout: 2, max_wait: 30, long_poll: false }, {});
     assert.deepEqual([o.pollIntervalMs, o.requestTimeoutMs, o.maxWaitS, o.longPoll], [500, 2000, 30, false]);
-    assert.throws(() => parseRancherOptions('r', { max_wait: 0 }, {}), /max_wait/);
-    assert.throws(() => parseRancherOptions('r', { max_wait: 121 }, {}), ConfigError);
-    assert.throws(() => parseRancherOptions('r', { poll_interval: '10' }, {}), /poll_interval/);
-    assert.throws(() => parseRancherOptions('r', { long_poll: 'auto' }, {}), ConfigError);
+    assert.throws(() => parseRancherOptions({ max_wait: 0 }, {}), /max_wait/);
+    assert.throws(() => parseRancherOptions({ max_wait: 121 }, {}), ConfigError);
+    assert.equal(parseRancherOptions({ poll_interval: '10' }, {}).pollIntervalMs, 10_000); // as ${VAR} gives it
+    assert.throws(() => parseRancherOptions({ poll_interval: 'soon' }, {}), /poll_interval/);
+    assert.throws(() => parseRancherOptions({ long_poll: 'auto' }, {}), ConfigError);
     assert.equal(rancherBackend.kind, 'rancher');
-    for (const key of ['api_host', 'api_version', 'long_poll', 'poll_interval', 'request_timeout']) assert.ok(key in rancherBackend.options, key);
+    for (const key of ['api_host', 'api_version', 'long_poll', 'poll_interval', 'request_timeout']) assert.ok(key in rancherBackend.options.keys, key);
   });
 
   test('outermost prefixes only', () => {

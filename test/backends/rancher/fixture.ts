@@ -1,7 +1,7 @@
 /** Shared setup for the rancher backend tests: an emulator plus a backend pointed at it. */
 import type { TestContext } from 'node:test';
 import type { Logger } from 'pino';
-import { rancherBackend } from '../../../src/backends/rancher/backend.ts';
+import { openBackend } from '../../../src/backends/registry.ts';
 import type { Backend, BackendContext } from '../../../src/backends/contract.ts';
 import type { KeyPath } from '../../../src/tree/keys.ts';
 import { startRancherMetadata, type RancherMetadataEmulator, type RancherMetadataOptions } from '../../emulator/rancher-metadata.ts';
@@ -31,7 +31,7 @@ export function backendFor(
   options: Record<string, unknown> = {},
   ctx: Partial<BackendContext> & { logger?: Logger } = {},
 ): Backend {
-  const b = rancherBackend.create('rancher', { api_host: emu.host, ...options }, {
+  const b = openBackend('rancher', 'rancher', { api_host: emu.host, ...options }, {
     logger: silentLogger(),
     env: {},
     fetch: globalThis.fetch,
