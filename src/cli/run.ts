@@ -3,7 +3,7 @@
  * configured) or, with --onetime, one pass with a summary.
  */
 import { rm, writeFile } from 'node:fs/promises';
-import { errorMessage, ExitCode, exitCodeOf, ResourceError, type ExitCodeValue } from '../errors.ts';
+import { errorMessage, ExitCode, exitCodeOf, type ExitCodeValue } from '../errors.ts';
 import type { HaproxyApplier } from '../haproxy/applier.ts';
 import type { Logger } from 'pino';
 import type { AppConfig } from '../config/types.ts';
@@ -46,7 +46,6 @@ export async function runCommand(io: CliIo, flags: RunFlags, signal?: AbortSigna
       fetch: io.fetch,
       onCycle: (o) => {
         metrics?.observeCycle(o);
-        if (metrics && !o.ok && o.error instanceof ResourceError && o.error.step === 'guard') metrics.guardRefused(o.resource, /is empty/.test(o.error.message) ? 'empty' : 'shrink');
         if (o.ok && host?.serves(o.resource)) host.resourceReady(o.resource, stop.signal).catch(die);
       },
     },

@@ -16,6 +16,7 @@ import { SerialQueue } from './queue.ts';
 import { reloadHaproxy, type ReloadResult } from './reload.ts';
 import { applyRuntime, retryPendingDeletes, verifyRuntime, type CliClient, type PendingDeletes, type RuntimeApplyResult } from './runtime.ts';
 import { readSnapshot, type LoadedFiles } from './snapshot.ts';
+import { systemClock } from '../schedule/schedule.ts';
 
 export interface ApplyResult {
   readonly method: ApplyMethod;
@@ -87,6 +88,10 @@ export class HaproxyController extends EventEmitter {
     this.coalescer = new ReloadCoalescer(() => this.queue.run(() => this.reloadNow()), options.minReloadIntervalMs ?? 2000, { now: deps.now });
   }
 
+  private now(): number {
+    return this.deps.now?.() ?? (this.options.clock ?? systemClock).now();
+  }
+
   get counters(): HaproxyCounters {
     return { ...this.stats };
   }
@@ -124,7 +129,7 @@ export class HaproxyController extends EventEmitter {
    * the caller restores its last-known-good files (e.g. `apply({install: restore})`).
    */
   async apply(opts: ApplyOptions = {}): Promise<ApplyResult> {
-    const started = Date.now();
+    const started = this.now();
     const d = await this.queue.run(() => this.decide(opts, started));
     if ('done' in d) return this.finish(d.done);
     const reload = await this.coalescer.request({ force: opts.forceReload });
@@ -138,7 +143,7 @@ export class HaproxyController extends EventEmitter {
       runtime: d.runtime,
       reload,
       warnings: d.runtime?.warnings ?? [],
-      durationMs: Date.now() - started,
+      durationMs: this.now() - started,
     });
   }
 
@@ -151,7 +156,7 @@ export class HaproxyController extends EventEmitter {
   private async decide(opts: ApplyOptions, started: number): Promise<Decision> {
     if (opts.install) await opts.install();
     const done = (method: ApplyMethod, reason: string, extra: Partial<ApplyResult> = {}): Decision => ({
-      done: { method, ok: true, reason, reasons: [reason], commands: [], warnings: [], durationMs: Date.now() - started, ...extra },
+      done: { method, ok: true, reason, reasons: [reason], commands: [], warnings: [], durationMs: this.now() - started, ...extra },
     });
     if (this.supervisor.state !== 'running' || !this.applied) return done('none', `haproxy is ${this.supervisor.state}: it loads the files when it (re)starts`);
     const next = await this.load();

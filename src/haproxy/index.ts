@@ -1,7 +1,7 @@
 /** keyplate's live-HAProxy layer: supervision, reloads, Runtime API. See docs/haproxy.md. */
 export { HaproxyController, type ApplyOptions, type ApplyResult, type HaproxyCounters } from './controller.ts';
 export { HaproxySupervisor, type StartInfo, type SupervisorState } from './supervisor.ts';
-export { reloadHaproxy, checkConfig, reloadError, type ReloadResult, type ReloadOptions, type CheckResult } from './reload.ts';
+export { reloadHaproxy, checkConfig, type ReloadResult, type ReloadOptions, type CheckResult } from './reload.ts';
 export { ReloadCoalescer } from './coalesce.ts';
 export { planApply, type ApplyPlan, type ApplyMethod, type PlanOptions } from './plan.ts';
 export type { RuntimeOp } from './runtime-commands.ts';

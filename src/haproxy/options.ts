@@ -1,5 +1,6 @@
 /** Options of the supervised HAProxy process and of the controller, with their defaults. The lead
  *  maps the TOML `[haproxy]` section onto `HaproxyControllerOptions` (see docs/haproxy.md). */
+import type { Clock } from '../schedule/schedule.ts';
 
 export interface RestartPolicy {
   /** First restart delay; doubles per crash inside `windowMs`. Default 100 ms. */
@@ -13,6 +14,8 @@ export interface RestartPolicy {
 }
 
 export interface HaproxyProcessOptions {
+  /** Time source for deadlines and crash windows (default: the system clock). */
+  readonly clock?: Clock;
   /** The haproxy binary. Default `/usr/sbin/haproxy`. */
   readonly command?: string;
   /** Configuration files, passed as `-f <file>` in this order. */

@@ -11,6 +11,7 @@ import { DEFAULT_COMMAND, haproxyEnv, type HaproxyProcessOptions } from './optio
 import { alertLines } from './output.ts';
 import type { HaproxySupervisor } from './supervisor.ts';
 import { HaproxyReloadError } from './errors.ts';
+import { systemClock } from '../schedule/schedule.ts';
 
 export interface ReloadResult {
   readonly ok: boolean;
@@ -64,14 +65,15 @@ export interface ReloadOptions {
 /** Reload now (no coalescing: see ReloadCoalescer) and report how it went. Never throws on
  *  HAProxy's refusal; throws only when aborted. */
 export async function reloadHaproxy(sup: HaproxySupervisor, opts: ReloadOptions = {}): Promise<ReloadResult> {
-  const started = Date.now();
+  const clock = sup.options.clock ?? systemClock;
+  const started = clock.now();
   const fail = (message: string, before?: ProcInfo): ReloadResult => ({
     ok: false,
     message,
     newWorkerPid: before?.workers[0],
     oldWorkerPids: before?.workers ?? [],
     reloads: before?.reloads,
-    durationMs: Date.now() - started,
+    durationMs: clock.now() - started,
   });
   let before: ProcInfo;
   try {
@@ -84,12 +86,12 @@ export async function reloadHaproxy(sup: HaproxySupervisor, opts: ReloadOptions 
     if (!c.ok) return fail(c.message, before);
   }
   const mark = sup.output.mark;
-  const sentAt = Date.now();
+  const sentAt = clock.now();
   await cliCommand(sup.options.masterSocket, 'reload', { signal: opts.signal, timeoutMs: 5000 }).catch((e: unknown) => {
     if (!isTransientSocketError(e)) throw e; // the master closes the connection: that is normal
   });
   const after = await waitForReload(sup, before, opts.timeoutMs ?? 30_000, opts.signal);
-  const durationMs = Date.now() - sentAt;
+  const durationMs = clock.now() - sentAt;
   if (after === 'timeout') return { ...fail(`not confirmed by "show proc" within ${opts.timeoutMs ?? 30_000} ms`, before), durationMs };
   if (after.failed > before.failed || after.workers.every((w) => before.workers.includes(w))) {
     const alerts = alertLines(sup.output.since(mark));
@@ -102,9 +104,10 @@ export async function reloadHaproxy(sup: HaproxySupervisor, opts: ReloadOptions 
 }
 
 async function waitForReload(sup: HaproxySupervisor, before: ProcInfo, timeoutMs: number, signal?: AbortSignal): Promise<ProcInfo | 'timeout'> {
-  const deadline = Date.now() + timeoutMs;
+  const clock = sup.options.clock ?? systemClock;
+  const deadline = clock.now() + timeoutMs;
   let wait = 10;
-  while (Date.now() < deadline) {
+  while (clock.now() < deadline) {
     await delay(wait, undefined, { signal });
     wait = Math.min(wait * 1.5, 200);
     const info = await sup.showProc({ signal }).catch((e: unknown) => {
@@ -119,6 +122,4 @@ async function waitForReload(sup: HaproxySupervisor, before: ProcInfo, timeoutMs
 }
 
 /** The typed error (exit code RELOAD) for a failed reload result, for callers that throw. */
-export function reloadError(r: ReloadResult): HaproxyReloadError {
-  return new HaproxyReloadError(r.message || 'unknown reason');
-}
+

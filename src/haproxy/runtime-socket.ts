@@ -6,8 +6,11 @@
 import { createConnection } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
 import { HaproxySocketError } from './errors.ts';
+import { systemClock, type Clock } from '../schedule/schedule.ts';
 
 export interface CliOptions {
+  /** Time source for the retry deadline (default: the system clock). */
+  readonly clock?: Clock;
   /** Give up after this long (default 5000 ms). */
   readonly timeoutMs?: number;
   readonly signal?: AbortSignal;
@@ -66,13 +69,14 @@ export async function cliCommandRetry(
   command: string,
   opts: CliOptions & { readonly retryForMs: number },
 ): Promise<string> {
-  const deadline = Date.now() + opts.retryForMs;
+  const clock = opts.clock ?? systemClock;
+  const deadline = clock.now() + opts.retryForMs;
   let wait = 10;
   for (;;) {
     try {
       return await cliCommand(socketPath, command, opts);
     } catch (e) {
-      if (!isTransientSocketError(e) || Date.now() + wait > deadline) throw e;
+      if (!isTransientSocketError(e) || clock.now() + wait > deadline) throw e;
       await delay(wait, undefined, { signal: opts.signal });
       wait = Math.min(wait * 2, 200);
     }

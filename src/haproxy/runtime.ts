@@ -10,6 +10,7 @@ import { ADMIN_FORCED_MAINT, parseServersState, parseShowMap } from './runtime-a
 import type { HaproxyModel, MapEntries, ServerModel } from './model.ts';
 import type { RuntimeOp } from './runtime-commands.ts';
 import { addServerCommand, enableServerCommands, isSuccessReply, mapPayloadChunks, renderOp, serverSetCommands, srvRef } from './runtime-commands.ts';
+import { systemClock, type Clock } from '../schedule/schedule.ts';
 
 /** Sends one CLI command to the running worker and returns the raw reply. */
 export type CliClient = (command: string, opts?: { readonly signal?: AbortSignal }) => Promise<string>;
@@ -21,6 +22,8 @@ export type PendingDeletes = Map<string, ServerModel | undefined>;
 
 export interface RuntimeApplyOptions {
   readonly client: CliClient;
+  /** Time source for durations and the `del server` deadline (default: the system clock). */
+  readonly clock?: Clock;
   /** How long `del server` is retried before the server is left pending (in maintenance). Default 2000 ms. */
   readonly removeTimeoutMs?: number;
   readonly pendingDeletes?: PendingDeletes;
@@ -58,14 +61,15 @@ async function send(ctx: Ctx, command: string): Promise<string> {
 
 /** Run the ops in order; stop at the first failure. Does not read back (see verifyRuntime). */
 export async function applyRuntime(ops: readonly RuntimeOp[], opts: RuntimeApplyOptions): Promise<RuntimeApplyResult> {
-  const started = Date.now();
+  const clock = opts.clock ?? systemClock;
+  const started = clock.now();
   const ctx: Ctx = { opts, sent: 0, warnings: [], pending: opts.pendingDeletes ?? new Map() };
   const done = (error?: string): RuntimeApplyResult => ({
     ok: error === undefined,
     commandsSent: ctx.sent,
     error,
     warnings: ctx.warnings,
-    durationMs: Date.now() - started,
+    durationMs: clock.now() - started,
   });
   try {
     for (const op of ops) await runOp(ctx, op);
@@ -125,13 +129,14 @@ async function deleteServer(ctx: Ctx, op: Extract<RuntimeOp, { kind: 'server-del
 
 /** Retry `del server` with backoff for up to `forMs`. True when deleted (or already gone). */
 async function retryDelete(ctx: Ctx, ref: string, forMs: number): Promise<boolean> {
-  const deadline = Date.now() + forMs;
+  const clock = ctx.opts.clock ?? systemClock;
+  const deadline = clock.now() + forMs;
   for (let wait = 25; ; wait = Math.min(wait * 2, 400)) {
     ctx.sent++;
     const r = await tryDelete(ctx.opts.client, ref, ctx.opts.signal);
     if (r === 'deleted') return true;
     if (r !== 'busy') throw new CommandFailed(`"del server ${ref}" → ${JSON.stringify(r)}`);
-    if (Date.now() + wait > deadline) return false;
+    if (clock.now() + wait > deadline) return false;
     await delay(wait, undefined, { signal: ctx.opts.signal });
   }
 }

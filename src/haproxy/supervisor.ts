@@ -15,6 +15,7 @@ import { parseShowProc, type ProcInfo } from './runtime-answers.ts';
 import { HaproxyProcessError } from './errors.ts';
 import { DEFAULT_COMMAND, haproxyArgv, haproxyEnv, restartPolicy, type HaproxyProcessOptions, type RestartPolicy } from './options.ts';
 import { OutputBuffer } from './output.ts';
+import { systemClock } from '../schedule/schedule.ts';
 
 export interface StartInfo {
   readonly masterPid: number;
@@ -158,7 +159,8 @@ export class HaproxySupervisor extends EventEmitter {
     if (child.pid !== undefined) this.groups.add(child.pid);
     this.output.attach(child.stdout);
     this.output.attach(child.stderr);
-    const deadline = Date.now() + (o.startTimeoutMs ?? 15_000);
+    const clock = o.clock ?? systemClock;
+    const deadline = clock.now() + (o.startTimeoutMs ?? 15_000);
     for (let wait = 20; ; wait = Math.min(wait * 2, 200)) {
       if (spawnError) throw new HaproxyProcessError(`cannot run ${command} (Debian package: haproxy): ${spawnError.message}`, { cause: spawnError });
       if (exitInfo) {
@@ -169,7 +171,7 @@ export class HaproxySupervisor extends EventEmitter {
       if (this.stateValue === 'stopping' || this.stateValue === 'stopped') throw new HaproxyProcessError('stopped while starting');
       const info = await this.showProc({ signal }).catch(() => undefined);
       if (info && info.masterPid === child.pid && info.workers.length > 0) return { masterPid: info.masterPid, workerPid: info.workers[0], restarted };
-      if (Date.now() > deadline) {
+      if (clock.now() > deadline) {
         if (child.pid !== undefined) this.signalGroup(child.pid, 'SIGKILL');
         throw new HaproxyProcessError(`master socket ${o.masterSocket} did not list a worker within ${o.startTimeoutMs ?? 15_000} ms`, { stderrTail: this.output.since(mark) });
       }
@@ -203,7 +205,7 @@ export class HaproxySupervisor extends EventEmitter {
   }
 
   private scheduleRestart(): void {
-    const now = Date.now();
+    const now = (this.options.clock ?? systemClock).now();
     this.crashes = this.crashes.filter((t) => now - t < this.policy.windowMs);
     this.crashes.push(now);
     if (this.crashes.length > this.policy.maxRestarts) {

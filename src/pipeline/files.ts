@@ -180,12 +180,6 @@ export function diffFingerprints(next: Fingerprint, current: Fingerprint | null)
   return d.content || d.mode || d.owner ? d : null;
 }
 
-/** Compare a staged file with the destination on disk (sha256 + mode + uid/gid). */
-export async function compareWithDest(staged: StagedFile, dest: string): Promise<FileDiff | null> {
-  const snap = await snapshotFile(dest);
-  return diffFingerprints(staged.fingerprint, snap?.fingerprint ?? null);
-}
-
 /** Best-effort fsync of a directory so a rename survives a crash. */
 async function syncDirectory(dir: string): Promise<void> {
   try {

@@ -55,6 +55,8 @@ export class Feed {
   readonly #inFlight = new Set<Delta[]>();
   #needsReload = false;
   #loaded = false;
+  #markLoaded!: () => void;
+  readonly #firstLoad = new Promise<void>((resolve) => (this.#markLoaded = resolve));
   readonly #logger: Logger;
   readonly #clock: Clock;
 
@@ -71,6 +73,19 @@ export class Feed {
 
   get loaded(): boolean {
     return this.#loaded;
+  }
+
+  /** Resolves after the first successful full read (at once when there was one), or when `signal` aborts. */
+  whenLoaded(signal: AbortSignal): Promise<void> {
+    if (this.#loaded || signal.aborted) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        signal.removeEventListener('abort', done);
+        resolve();
+      };
+      signal.addEventListener('abort', done, { once: true });
+      void this.#firstLoad.then(done);
+    });
   }
 
   /** True when a re-read is owed (a change event without deltas arrived, or a resync). */
@@ -110,6 +125,7 @@ export class Feed {
     }
     this.#needsReload = false;
     this.#loaded = true;
+    this.#markLoaded();
     if (!coveredBy(snap.revision, this.#revision)) this.#revision = snap.revision;
     this.#markSynced();
     // Deltas delivered while the read was in flight may be newer than the snapshot.

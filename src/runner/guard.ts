@@ -18,6 +18,19 @@ export interface GuardSpec {
 
 export const DEFAULT_GUARD: GuardSpec = { refuseEmpty: true, maxShrink: 1 };
 
+/** A data guard refused a render: `reason` says which guard, `prefix` and `backend` where. */
+export class GuardError extends ResourceError {
+  readonly reason: 'empty' | 'shrink';
+  readonly backend: string;
+  readonly prefix: string;
+  constructor(resource: string, g: { reason: 'empty' | 'shrink'; backend: string; prefix: string }, message: string) {
+    super(resource, 'guard', message);
+    this.reason = g.reason;
+    this.backend = g.backend;
+    this.prefix = g.prefix;
+  }
+}
+
 export class DataGuard {
   readonly #spec: GuardSpec;
   /** `<backend> <prefix>` → keys at the last successful install. */
@@ -35,19 +48,19 @@ export class DataGuard {
     return out;
   }
 
-  /** Throws ResourceError step 'guard' when the current trees must not be installed. */
+  /** Throws a GuardError when the current trees must not be installed. */
   check(resource: string, sources: readonly Feed[]): void {
     for (const [id, now] of this.#counts(sources)) {
       const before = this.#lastGood.get(id) ?? 0;
       if (before === 0 || now >= before) continue;
       const [backend, prefix] = id.split(' ');
       if (now === 0 && this.#spec.refuseEmpty) {
-        throw new ResourceError(resource, 'guard', `${prefix} on ${backend} is empty but had ${before} keys; refusing to install (guard_empty); the last good config stays`);
+        throw new GuardError(resource, { reason: 'empty', backend, prefix }, `${prefix} on ${backend} is empty but had ${before} keys; refusing to install (guard_empty); the last good config stays`);
       }
       const drop = (before - now) / before;
       if (drop > this.#spec.maxShrink) {
         const pct = (x: number) => `${Math.round(x * 100)}%`;
-        throw new ResourceError(resource, 'guard', `${prefix} on ${backend} shrank from ${before} to ${now} keys (${pct(drop)} > max_shrink ${pct(this.#spec.maxShrink)}); refusing to install; the last good config stays`);
+        throw new GuardError(resource, { reason: 'shrink', backend, prefix }, `${prefix} on ${backend} shrank from ${before} to ${now} keys (${pct(drop)} > max_shrink ${pct(this.#spec.maxShrink)}); refusing to install; the last good config stays`);
       }
     }
   }

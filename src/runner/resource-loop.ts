@@ -180,7 +180,7 @@ export class ResourceLoop {
   }
 
   async #watchWhenLoaded(s: Feed, signal: AbortSignal): Promise<void> {
-    while (!s.loaded && !signal.aborted) await this.#waitForRun(signal);
+    await s.whenLoaded(signal);
     if (signal.aborted) return;
     await s.watch((reason) => this.trigger(`${s.backend.name}: ${reason}`), signal);
   }
@@ -198,10 +198,5 @@ export class ResourceLoop {
         // the source logged it and keeps its last good tree
       }
     }
-  }
-
-  async #waitForRun(signal: AbortSignal): Promise<void> {
-    if (this.#running) await this.#running;
-    else await abortableSleep(50, signal, this.#clock).catch(() => {});
   }
 }

@@ -92,6 +92,35 @@ export function backoff(policy: RetryPolicy, attempt: number, random: () => numb
   return policy.jitter ? Math.round(ceiling / 2 + (random() * ceiling) / 2) : ceiling;
 }
 
+/** Consecutive failures over a policy: `next()` is the delay before the next attempt, `reset()` follows a success. */
+export class Retry {
+  #attempt = 0;
+  readonly #policy: RetryPolicy;
+  readonly #random: () => number;
+  constructor(policy: RetryPolicy, random: () => number = Math.random) {
+    this.#policy = policy;
+    this.#random = random;
+  }
+
+  next(): number {
+    return backoff(this.#policy, Math.min(this.#attempt++, 30), this.#random) ?? this.#policy.maxMs;
+  }
+
+  reset(): void {
+    this.#attempt = 0;
+  }
+}
+
+/** Wait `ms`; resolves false (never throws) when the signal aborts first. */
+export async function sleepUnlessAborted(ms: number, signal?: AbortSignal, clock: Clock = systemClock): Promise<boolean> {
+  try {
+    await abortableSleep(ms, signal, clock);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Resolve after `ms`, or reject with the signal's reason when aborted first. */
 export function abortableSleep(ms: number, signal?: AbortSignal, clock: Clock = systemClock): Promise<void> {
   return new Promise((resolve, reject) => {

@@ -9,6 +9,7 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 import { BackendError, ResourceError, isAppError } from '../errors.ts';
 import type { HaproxyCounters } from '../haproxy/controller.ts';
 import { CommandStepError } from '../pipeline/step-error.ts';
+import { GuardError } from '../runner/guard.ts';
 import type { CycleOutcome, ResourceStatus } from '../runner/resource-loop.ts';
 import { CounterDeltas } from './counter-deltas.ts';
 import { sourceLagMs } from './health.ts';
@@ -37,8 +38,6 @@ export interface KeyplateMetrics {
   updateStatus(statuses: readonly ResourceStatus[], now: number): void;
   /** Feed a cumulative HaproxyController.counters snapshot; `instance` (the controller) detects a new one. */
   updateHaproxy(counters: HaproxyCounters, instance?: object): void;
-  /** A data guard refused to install a render of `resource` (reason: a short fixed word, e.g. "empty", "shrink"). */
-  guardRefused(resource: string, reason: string): void;
   /** Refresh from the providers given to createMetrics, then render the exposition text. */
   metricsText(): Promise<string>;
 }
@@ -109,6 +108,7 @@ function observe(m: Defs, o: CycleOutcome, nowMs: number): void {
   m.failures.inc({ resource, step });
   if (step === 'check' && !(o.error instanceof CommandStepError && o.error.repeated)) m.checkFailures.inc({ resource });
   if (step === 'reload') m.reloadFailures.inc({ resource });
+  if (o.error instanceof GuardError) m.guardRefusals.inc({ resource, reason: o.error.reason });
   m.up.set({ resource }, 0);
 }
 
@@ -166,7 +166,6 @@ export function createMetrics(opts: MetricsOptions = {}): KeyplateMetrics {
     observeCycle: (o) => observe(m, o, now()),
     updateStatus: (statuses, at) => refreshStatus(m, statuses, at),
     updateHaproxy: (c, instance) => feedHaproxy(m, haDeltas, c, instance),
-    guardRefused: (resource, reason) => m.guardRefusals.inc({ resource, reason }),
     async metricsText() {
       if (opts.status) api.updateStatus(opts.status(), now());
       const ha = opts.haproxy?.();

@@ -13,7 +13,6 @@ export const CONTEXT_FUNCTIONS = [
   'get', 'gets', 'getv', 'getvs', 'exists', 'ls', 'lsdir', 'getallkvs',
   'lookupIP', 'lookupIPV4', 'lookupIPV6', 'lookupSRV', 'datetime', 'unixTS', 'dateRFC3339',
 ] as const;
-export type ContextFunctionName = (typeof CONTEXT_FUNCTIONS)[number];
 
 /** `missing = 'empty'` (resource `missing_keys = "empty"`): a missing key renders as "" instead of failing. */
 export function treeFunctions(tree: KeyTree, missing: 'error' | 'empty' = 'error') {
@@ -62,4 +61,3 @@ export function clockFunctions(now: Date) {
   };
 }
 
-export type RenderContext = Record<string, unknown>;

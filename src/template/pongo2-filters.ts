@@ -129,9 +129,6 @@ export function date(v: unknown, layout: unknown): string {
   return t.Format(str(layout));
 }
 
-/** pongo2 `split:","`. */
-export const splitFilter = (v: unknown, sep: unknown): string[] => split(v, sep);
-
 /** pongo2 `slice:"a:b"` with Python bounds (negative counts from the end). */
 export function pySlice(v: unknown, spec: string): unknown {
   const m = /^\s*(-?\d+)?\s*:\s*(-?\d+)?\s*$/.exec(spec);

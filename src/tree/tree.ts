@@ -293,8 +293,3 @@ const NO_CHILD_KEYS: ChildKeys = Object.freeze({ keys: [], values: [] });
 function compareStrings(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
-
-/** Build a tree from pairs. */
-export function buildTree(pairs: Iterable<readonly [string, string]>): MemoryTree {
-  return new MemoryTree(pairs);
-}

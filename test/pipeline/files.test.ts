@@ -4,7 +4,7 @@ import { chmod, chown, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   atomicReplace,
-  compareWithDest,
+  diffFingerprints,
   isStageName,
   makeDirectories,
   plannedFingerprint,
@@ -16,6 +16,9 @@ import {
 } from '../../src/pipeline/files.ts';
 import { tempDir } from '../helpers/tmp.ts';
 import { list, requireRoot } from './fixtures.ts';
+
+/** A staged file against what is on disk, as the pipeline compares them. */
+const compareWith = async (staged: Awaited<ReturnType<typeof stageFile>>, dest: string) => diffFingerprints(staged.fingerprint, (await snapshotFile(dest))?.fingerprint ?? null);
 
 const errno = (code: string): Error => Object.assign(new Error(`${code}: simulated`), { code });
 
@@ -66,22 +69,22 @@ test('stageFile applies an explicit owner and inherits an existing one (root)', 
   await inherited.discard();
 });
 
-test('compareWithDest reports missing, content, mode and owner differences', async (t) => {
+test('a staged file compared with its destination reports missing, content, mode and owner differences', async (t) => {
   const dir = await tempDir(t);
   const dest = join(dir, 'c.conf');
   const a = await stageFile(dest, 'a', { mode: 0o644 });
-  assert.equal(await compareWithDest(a, dest), 'missing');
+  assert.equal(await compareWith(a, dest), 'missing');
   await writeFile(dest, 'a');
   await chmod(dest, 0o644);
-  assert.equal(await compareWithDest(a, dest), null);
+  assert.equal(await compareWith(a, dest), null);
   await chmod(dest, 0o600);
-  assert.deepEqual(await compareWithDest(a, dest), { content: false, mode: true, owner: false });
+  assert.deepEqual(await compareWith(a, dest), { content: false, mode: true, owner: false });
   await writeFile(dest, 'b');
-  assert.deepEqual(await compareWithDest(a, dest), { content: true, mode: true, owner: false });
+  assert.deepEqual(await compareWith(a, dest), { content: true, mode: true, owner: false });
   await a.discard();
   if (process.getuid?.() === 0) {
     const owned = await stageFile(dest, 'b', { uid: 1, gid: 1, mode: 0o600 });
-    assert.deepEqual(await compareWithDest(owned, dest), { content: false, mode: false, owner: true });
+    assert.deepEqual(await compareWith(owned, dest), { content: false, mode: false, owner: true });
     await owned.discard();
   }
 });

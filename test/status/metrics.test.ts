@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import { BackendError, ResourceError } from '../../src/errors.ts';
 import type { HaproxyCounters } from '../../src/haproxy/controller.ts';
 import { CommandStepError } from '../../src/pipeline/step-error.ts';
+import { GuardError } from '../../src/runner/guard.ts';
 import { createMetrics, failureStep } from '../../src/status/metrics.ts';
 import { failedCycle, okCycle, parseExposition, source, valueOf, worker } from './fakes.ts';
 
@@ -17,7 +18,7 @@ describe('createMetrics', () => {
     m.observeCycle(okCycle('web', 1, 20));
     m.updateStatus([worker({ resource: 'web', renders: 1, lastSuccessAt: 1_000_000 })], 1_000_500);
     m.updateHaproxy(ZERO);
-    m.guardRefused('web', 'empty');
+    m.observeCycle(failedCycle('web', new GuardError('web', { reason: 'empty', backend: 'etcd', prefix: '/services' }, '/services on etcd is empty'), 1));
     const e = parseExposition(await m.metricsText());
     const expected: Record<string, string> = {
       keyplate_renders_total: 'counter',

@@ -2,8 +2,8 @@
  * Pieces shared by the etcd v2 and v3 clients: the internal API both implement, prefix
  * collapsing, node URL normalization, reconnect backoff and abortable waits.
  */
-import { setTimeout as delay } from 'node:timers/promises';
 import { BackendError } from '../../errors.ts';
+import type { RetryPolicy } from '../../schedule/schedule.ts';
 import { isUnder, normalizeKey, ROOT, type KeyPath } from '../../tree/keys.ts';
 import type { Snapshot, Unwatch, WatchEvent, WatchOptions } from '../contract.ts';
 
@@ -30,15 +30,11 @@ export interface EtcdConnection {
   readonly requestTimeoutMs: number;
   /** Client-side cap on one v2 long-poll; it is re-armed at the same index afterwards. */
   readonly longPollMs: number;
-  readonly backoff: BackoffPolicy;
+  readonly backoff: RetryPolicy;
 }
 
-export interface BackoffPolicy {
-  readonly initialMs: number;
-  readonly maxMs: number;
-}
-
-export const DEFAULT_BACKOFF: BackoffPolicy = { initialMs: 100, maxMs: 5_000 };
+/** Reconnect backoff of the watches: 100 ms doubling up to 5 s, with jitter. */
+export const DEFAULT_BACKOFF: RetryPolicy = { attempts: 0, baseMs: 100, maxMs: 5_000, jitter: true };
 
 /** Drop duplicates and prefixes nested in another one (`/a/b` is covered by `/a`), so no change is delivered twice. */
 export function collapsePrefixes(prefixes: readonly string[]): KeyPath[] {
@@ -48,44 +44,11 @@ export function collapsePrefixes(prefixes: readonly string[]): KeyPath[] {
   return out;
 }
 
-/** True when `key` lies under one of `prefixes` on a segment boundary. */
-export function underAny(key: string, prefixes: readonly KeyPath[]): boolean {
-  for (const p of prefixes) if (isUnder(key, p)) return true;
-  return false;
-}
-
 /** `host:port` → `http://host:port` (`https` when TLS is configured); trailing `/` removed. */
 export function normalizeNodeUrl(node: string, tls: boolean): string {
   const trimmed = node.trim().replace(/\/+$/, '');
   if (/^https?:\/\//i.test(trimmed)) return trimmed;
   return `${tls ? 'https' : 'http'}://${trimmed}`;
-}
-
-/** Exponential backoff with full jitter over [initial, max]. */
-export class Backoff {
-  #attempt = 0;
-  constructor(private readonly policy: BackoffPolicy) {}
-
-  next(): number {
-    const ceiling = Math.min(this.policy.maxMs, this.policy.initialMs * 2 ** this.#attempt);
-    this.#attempt = Math.min(this.#attempt + 1, 30);
-    return Math.max(this.policy.initialMs, Math.round(ceiling * (0.5 + Math.random() / 2)));
-  }
-
-  reset(): void {
-    this.#attempt = 0;
-  }
-}
-
-/** Wait `ms`; resolves false (never throws) when the signal aborts first. */
-export async function sleep(ms: number, signal?: AbortSignal): Promise<boolean> {
-  if (signal?.aborted) return false;
-  try {
-    await delay(ms, undefined, { signal });
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** Reject with a BackendError as soon as `signal` aborts; the underlying work is bounded by its own deadline. */

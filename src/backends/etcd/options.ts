@@ -7,7 +7,8 @@ import { resolve } from 'node:path';
 import { BackendError } from '../../errors.ts';
 import { child, failAt, type At } from '../../schema/document.ts';
 import type { SectionSchema } from '../../schema/types.ts';
-import { DEFAULT_BACKOFF, normalizeNodeUrl, type BackoffPolicy, type EtcdConnection } from './common.ts';
+import type { RetryPolicy } from '../../schedule/schedule.ts';
+import { DEFAULT_BACKOFF, normalizeNodeUrl, type EtcdConnection } from './common.ts';
 
 export type EtcdVersion = 2 | 3 | 'auto';
 
@@ -22,7 +23,7 @@ export interface EtcdOptions {
   readonly requestTimeoutMs: number;
   readonly longPollMs: number;
   /** Not a TOML option: tests shorten the reconnect backoff. */
-  readonly backoff?: BackoffPolicy;
+  readonly backoff?: RetryPolicy;
 }
 
 export const DEFAULT_NODE = 'http://127.0.0.1:2379';

@@ -8,7 +8,8 @@
 import type { Logger } from 'pino';
 import { BackendError, errorMessage } from '../../errors.ts';
 import { isUnder, normalizeKey, type KeyPath } from '../../tree/keys.ts';
-import { Backoff, safeEmit, sleep, toBackendError, type EtcdConnection } from './common.ts';
+import { Retry, sleepUnlessAborted } from '../../schedule/schedule.ts';
+import { safeEmit, toBackendError, type EtcdConnection } from './common.ts';
 import { keysPath, parseBody, v2Error, type V2Body, type V2Http } from './v2-http.ts';
 import type { KeyChange, Unwatch, WatchEvent, WatchOptions } from '../contract.ts';
 
@@ -66,7 +67,7 @@ export class V2Watches {
   /** One prefix: poll, deliver, re-arm, until the subscription is aborted. `ready` fires once armed (or failed). */
   async #loop(sub: Subscription, prefix: KeyPath, start: bigint | undefined, ready: () => void): Promise<void> {
     const signal = sub.ctrl.signal;
-    const backoff = new Backoff(this.conn.backoff);
+    const backoff = new Retry(this.conn.backoff);
     let next = start;
     while (!signal.aborted) {
       try {
@@ -92,7 +93,7 @@ export class V2Watches {
         this.#failed(sub, prefix, e, !fatal);
         ready();
         if (fatal) break;
-        await sleep(backoff.next(), signal);
+        await sleepUnlessAborted(backoff.next(), signal);
       }
     }
     ready();

@@ -11,7 +11,8 @@ import type { Etcd3, IDuplexStream, IEvent, IWatchRequest, IWatchResponse } from
 import type { Logger } from 'pino';
 import { BackendError, errorMessage } from '../../errors.ts';
 import { isUnder, normalizeKey, type KeyPath } from '../../tree/keys.ts';
-import { Backoff, prefixRange, safeEmit, toBackendError, type EtcdConnection } from './common.ts';
+import { Retry } from '../../schedule/schedule.ts';
+import { prefixRange, safeEmit, toBackendError, type EtcdConnection } from './common.ts';
 import type { KeyChange, Unwatch, WatchEvent, WatchOptions } from '../contract.ts';
 
 type Stream = IDuplexStream<IWatchRequest, IWatchResponse>;
@@ -37,7 +38,7 @@ interface Target {
 
 export class V3WatchHub {
   readonly #targets = new Map<number, Target>();
-  readonly #backoff: Backoff;
+  readonly #backoff: Retry;
   #nextId = 1;
   #generation = 0;
   #stream?: Stream;
@@ -50,7 +51,7 @@ export class V3WatchHub {
     private readonly conn: EtcdConnection,
     private readonly logger: Logger,
   ) {
-    this.#backoff = new Backoff(conn.backoff);
+    this.#backoff = new Retry(conn.backoff);
   }
 
   async subscribe(prefixes: readonly KeyPath[], onEvent: (e: WatchEvent) => void, opts: WatchOptions): Promise<Unwatch> {

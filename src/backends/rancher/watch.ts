@@ -6,9 +6,9 @@
  * Errors are reported and retried with capped exponential backoff and jitter; the first success
  * after an error reports 'connected'. A change is reported without deltas: the consumer re-reads.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { BackendError, errorMessage } from '../../errors.ts';
+import { abortableSleep, backoff, systemClock, type Clock, type RetryPolicy } from '../../schedule/schedule.ts';
 import type { MetadataClient } from './http.ts';
 import type { Revision, WatchEvent } from '../contract.ts';
 
@@ -21,12 +21,13 @@ export interface VersionWatchOptions {
   readonly maxWaitS: number;
   readonly pollIntervalMs: number;
   readonly backoffMaxMs: number;
-  /** Injected for tests; default Date.now / Math.random. */
-  readonly now?: () => number;
+  /** Injected for tests; default the system clock and Math.random. */
+  readonly clock?: Clock;
   readonly random?: () => number;
 }
 
-const BACKOFF_MIN_MS = 500;
+/** Retries after watch errors: 250–500 ms, doubling up to `backoff_max`, with jitter. */
+export const rancherRetry = (maxMs: number): RetryPolicy => ({ attempts: 0, baseMs: 500, maxMs, jitter: true });
 /** Same-version answers faster than this fraction of maxWait mean "no long poll here". */
 const QUICK_FRACTION = 0.5;
 const QUICK_ANSWERS_TO_DOWNGRADE = 2;
@@ -38,7 +39,8 @@ export async function watchVersion(
   since: Revision | undefined,
   signal: AbortSignal,
 ): Promise<void> {
-  const now = o.now ?? Date.now;
+  const clock = o.clock ?? systemClock;
+  const now = () => clock.now();
   const emit = (e: WatchEvent) => {
     try {
       onEvent(e);
@@ -67,7 +69,7 @@ export async function watchVersion(
           );
         }
       } else {
-        await sleep(o.pollIntervalMs, undefined, { signal });
+        await abortableSleep(o.pollIntervalMs, signal, clock);
         next = await o.client.version(signal);
       }
       if (failures > 0) {
@@ -83,15 +85,9 @@ export async function watchVersion(
       const error = e instanceof BackendError ? e : new BackendError(o.backend, `watch: ${errorMessage(e)}`, { cause: e });
       emit({ type: 'error', error, willRetry: error.retryable });
       if (!error.retryable) return;
-      const delay = backoffMs(failures, o.backoffMaxMs, o.random ?? Math.random);
+      const delay = backoff(rancherRetry(o.backoffMaxMs), failures - 1, o.random) ?? o.backoffMaxMs;
       o.logger.warn({ err: error.message, failures, retryInMs: Math.round(delay) }, 'rancher watch failed, retrying');
-      await sleep(delay, undefined, { signal }).catch(() => undefined);
+      await abortableSleep(delay, signal, clock).catch(() => undefined);
     }
   }
-}
-
-/** Capped exponential backoff with "equal jitter": uniformly in [d/2, d]. */
-export function backoffMs(attempt: number, maxMs: number, random: () => number): number {
-  const d = Math.min(maxMs, BACKOFF_MIN_MS * 2 ** Math.min(attempt - 1, 30));
-  return d / 2 + (random() * d) / 2;
 }

@@ -1,6 +1,9 @@
 import { strict as assert } from 'node:assert';
 import { describe, test } from 'node:test';
-import { backoffMs } from '../../../src/backends/rancher/watch.ts';
+import { rancherRetry } from '../../../src/backends/rancher/watch.ts';
+import { backoff } from '../../../src/schedule/schedule.ts';
+
+const backoffMs = (attempt: number, maxMs: number, random: () => number) => backoff(rancherRetry(maxMs), attempt - 1, random);
 import type { WatchEvent } from '../../../src/backends/contract.ts';
 import { captureLogger } from '../../helpers/logger.ts';
 import { waitFor } from '../../helpers/wait.ts';
