@@ -3,7 +3,7 @@ import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { warnAt, type LoadContext } from './context.ts';
 import { child, failAt, type At } from '../schema/document.ts';
-import type { CommandSpec } from '../exec/command.ts';
+import { mentionsPlaceholder, type CommandSpec } from '../exec/command.ts';
 import type { TemplateSpec } from './types.ts';
 
 /** The template keys shared by the remco and confd spellings, validated and defaulted. */
@@ -20,12 +20,6 @@ export interface TemplateFields {
   readonly reload_timeout: number;
   readonly make_directories: boolean;
   readonly foreign_marker?: string;
-}
-
-const SRC_PLACEHOLDER = /\{\{\s*\.?src\s*\}\}/;
-
-function mentionsSrc(cmd: CommandSpec): boolean {
-  return typeof cmd === 'string' ? SRC_PLACEHOLDER.test(cmd) : cmd.some((a) => SRC_PLACEHOLDER.test(a));
 }
 
 async function resolveOwner(ctx: LoadContext, at: At, owner: string | number): Promise<number> {
@@ -71,7 +65,7 @@ export async function buildTemplate(
     if (uid !== undefined && uid !== ownerUid) throw failAt(child(at, 'owner'), `owner (uid ${ownerUid}) disagrees with uid = ${uid}`);
     uid = ownerUid;
   }
-  if (f.check_cmd !== undefined && !mentionsSrc(f.check_cmd)) {
+  if (f.check_cmd !== undefined && !mentionsPlaceholder(f.check_cmd, 'src')) {
     warnAt(ctx, child(at, 'check_cmd'), 'check_cmd does not reference the staged file ({{ src }} or {{.src}}); ' +
       `it cannot validate what is about to be installed (the ${dstKey} still holds the previous version)`);
   }
