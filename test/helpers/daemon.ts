@@ -112,17 +112,22 @@ export class Daemon {
     return this.waitLog((l) => l.event === event && matches(l, fields), { ...opts, message: what });
   }
 
-  /** The first line from `opts.from` on satisfying `pred` (on structured fields, not message text). */
-  waitLog(pred: (l: LogLine) => boolean, opts: WaitOptions = {}): Promise<LogLine> {
+  /** The first line from `opts.from` on satisfying `pred` (on structured fields, not message text); fails as soon as the daemon exits without it. */
+  async waitLog(pred: (l: LogLine) => boolean, opts: WaitOptions = {}): Promise<LogLine> {
     const what = opts.message ?? 'a log line';
-    return waitFor(
+    const found = await waitFor(
       () => {
         const hit = this.logs.slice(opts.from ?? 0).find(pred);
-        if (!hit && this.exited) throw new Error(`keyplate exited while waiting for ${what}:\n${this.dump(opts.from)}`);
-        return hit;
+        // `exited` is set once stdout and stderr were read to the end: no line can come later
+        return hit ? { hit } : this.exited ? { hit: undefined } : undefined;
       },
-      { timeoutMs: opts.timeoutMs ?? 20_000, message: `${what}\n${this.dump(opts.from)}` },
-    );
+      { timeoutMs: opts.timeoutMs ?? 20_000, message: what },
+    ).catch((e: Error) => {
+      throw new Error(`${e.message}\n${this.dump(opts.from)}`, { cause: e });
+    });
+    if (found.hit) return found.hit;
+    const exit = await this.exit;
+    throw new Error(`keyplate exited (code ${exit.code}, signal ${exit.signal}) while waiting for ${what}:\n${this.dump(opts.from)}`);
   }
 
   /** The status listener's base URL. */
