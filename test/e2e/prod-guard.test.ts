@@ -59,6 +59,8 @@ test('the guard keeps 10 services when /services empties, counts the refusal and
   await waitFor(async () => (await refusals(d, 'default', 'empty')) >= 1 && (await refusals(d, 'strict', 'shrink')) >= 1, {
     timeoutMs: 20_000, message: `both guards to refuse\n${d.dump()}`,
   });
+  // the metrics count a refusal just before it is logged: wait for both lines
+  for (const resource of ['default', 'strict']) await d.waitEvent('render-failed', { from: mark, fields: { resource, code: 'E_GUARD' } });
   const refusal = (resource: string) => d.logs.slice(mark).find((l) => l.resource === resource && l.code === 'E_GUARD');
   assert.match(String(refusal('default')?.err), /\/services on etcd is empty but had 10 keys; refusing to install \(guard_empty\)/, d.dump(mark));
   assert.match(String(refusal('strict')?.err), /\/services on etcd shrank from 10 to 0 keys \(100% > max_shrink 50%\)/, d.dump(mark));
@@ -76,6 +78,8 @@ test('the guard keeps 10 services when /services empties, counts the refusal and
   await contents(dst.open, lines(2, 20), 'default to install the new services');
   await waitFor(async () => (await refusals(d, 'strict', 'shrink')) >= 2, { timeoutMs: 20_000, message: `strict to refuse 2 of 10\n${d.dump(mark)}` });
   assert.equal(await readFile(dst.strict, 'utf8'), ten);
+  // the file is renamed into place before its `installed` line is logged
+  await d.waitEvent('installed', { from: mark, fields: { resource: 'default' }, message: 'the install of default' });
   assert.ok(d.events('installed', mark, { resource: 'default' }).length > 0, d.dump(mark));
 
   // Six in all (a 40 % drop): strict installs too.

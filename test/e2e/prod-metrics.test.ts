@@ -73,6 +73,8 @@ name = "services"
   assert.equal(bad.value('keyplate_resource_up', R), 0);
   assert.ok(bad.value('keyplate_render_duration_seconds_count', R) > first.value('keyplate_render_duration_seconds_count', R), 'the failed cycle is timed too');
   assert.equal(await readFile(dst, 'utf8'), '# weight 1\nserver a 10.0.0.1:80\n', 'the failed render left the destination alone');
+  // the metrics count the failure just before it is logged
+  await d.waitEvent('render-failed', { fields: (l) => String(l.err).includes('heavy'), message: 'the render failure naming the value' });
   assert.ok(d.events('render-failed').some((l) => String(l.err).includes('heavy')), d.dump());
 
   // Fixed: renders again.

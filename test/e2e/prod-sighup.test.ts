@@ -53,6 +53,9 @@ test('SIGHUP: a broken config is refused and the old one keeps running; an added
   assert.equal(d.events('config-reloaded', mark).length, 0);
   await kv.put('/services/web/b').value('10.0.0.2:80');
   await contents(main, 'server a 10.0.0.1:80\nserver b 10.0.0.2:80\n', 'a change after the refused reload to render with the old config');
+  // the file is renamed into place before its `installed` line is logged: wait for the line too,
+  // so that it is not taken for a render after the next reload
+  await d.waitEvent('installed', { from: mark, fields: { resource: 'main' }, message: 'the install of that change' });
   await assert.rejects(stat(extra), 'the resource of the refused config was not started');
 
   // 2. One resource added: it renders; `main` is neither restarted nor re-rendered.
