@@ -95,11 +95,11 @@ test('SIGHUP: a config whose backend option is out of range is refused with file
   const main = join(dir, 'main.cfg');
   await writeFile(join(dir, 'services.njk'), '{% for s in gets("/services/*/*") %}server {{ s.Key | base }} {{ s.Value }}\n{% endfor %}');
   await writeFile(cfg, resource('main', 'main.cfg', etcd.clientUrl));
-  const d = startDaemon(t, cfg);
+  const d = startDaemon(t, { config: cfg });
   const contents = (want: string, what: string) =>
     waitFor(async () => (await readFile(main, 'utf8').catch(() => '')) === want, { timeoutMs: 20_000, message: `${what}\n${d.dump()}` });
   await contents('server a 10.0.0.1:80\n', 'the first render');
-  await d.waitLog((l) => String(l.msg).startsWith('watching 1 resource'));
+  await d.waitEvent('watching');
 
   // The same resource now also reads Rancher metadata, with a max_wait the schema refuses.
   const next = `${resource('main', 'main.cfg', etcd.clientUrl)}  [resource.backend.rancher]\n  keys = ["/self"]\n  max_wait = 500\n`;
@@ -107,9 +107,9 @@ test('SIGHUP: a config whose backend option is out of range is refused with file
   const line = next.split('\n').findIndex((l) => l.includes('max_wait')) + 1;
   const mark = d.logs.length;
   d.signal('SIGHUP');
-  const refused = await d.waitLog((l) => /config reload refused/.test(String(l.msg)), { from: mark, message: 'the refusal' });
+  const refused = await d.waitEvent('config-reload-refused', { from: mark, message: 'the refusal' });
   assert.match(String(refused.err), new RegExp(`keyplate\\.toml:${line}:\\d+: resource\\[0\\]\\.backend\\.rancher\\.max_wait: must be from 1 to 120`));
-  assert.equal(d.logs.slice(mark).filter((l) => /config reload refused/.test(String(l.msg))).length, 1, 'logged once');
+  assert.equal(d.events('config-reload-refused', mark).length, 1, 'logged once');
   assert.ok(!d.exited, 'the daemon is still running');
   await kv.put('/services/web/b').value('10.0.0.2:80');
   await contents('server a 10.0.0.1:80\nserver b 10.0.0.2:80\n', 'a change after the refused reload to render with the old config');
