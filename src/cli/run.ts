@@ -92,10 +92,10 @@ export async function runCommand(io: CliIo, flags: RunFlags, signal?: AbortSigna
     clearInterval(keepAlive);
     offHup?.();
     await reloading;
-    await host?.stop().catch((e) => logger.error({ err: errorMessage(e) }, 'stopping HAProxy failed'));
+    await host?.stop().catch((e) => logger.error({ event: 'haproxy-stop-failed', err: errorMessage(e) }, 'stopping HAProxy failed'));
     if (config.pidFile) await rm(config.pidFile, { force: true });
   }
-  logger.info('stopped');
+  logger.info({ event: 'stopped' }, 'stopped');
   return fatal === undefined ? ExitCode.OK : exitCodeOf(fatal);
 }
 
@@ -110,18 +110,18 @@ interface ReloadInput {
 
 /** SIGHUP: validate the whole new config (and compile every template) and build its loops before swapping; a bad one changes nothing. */
 async function reloadConfig(r: ReloadInput): Promise<AppConfig | undefined> {
-  r.logger.info('SIGHUP: re-reading the configuration');
+  r.logger.info({ event: 'config-reloading' }, 'SIGHUP: re-reading the configuration');
   try {
     const next = await loadAppConfig(r.flags, r.io, (w) => r.logger.warn(w));
     for (const res of next.resources) for (const t of res.templates) r.engine.compileFile(t.src, res.name);
     if (JSON.stringify(next.haproxy ?? null, (k, v) => (k === 'origin' ? undefined : v)) !== JSON.stringify(r.current.haproxy ?? null, (k, v) => (k === 'origin' ? undefined : v))) {
-      r.logger.warn('the [haproxy] section changed: restart keyplate to apply it (the resources of the new config are applied now)');
+      r.logger.warn({ event: 'config-restart-needed' }, 'the [haproxy] section changed: restart keyplate to apply it (the resources of the new config are applied now)');
     }
     const summary = await r.reconfigure(next);
-    r.logger.info({ ...summary }, 'configuration reloaded');
+    r.logger.info({ event: 'config-reloaded', ...summary }, 'configuration reloaded');
     return next;
   } catch (e) {
-    r.logger.error({ err: errorMessage(e) }, 'config reload refused: the new configuration is invalid; still running the previous one');
+    r.logger.error({ event: 'config-reload-refused', err: errorMessage(e) }, 'config reload refused: the new configuration is invalid; still running the previous one');
     return undefined;
   }
 }

@@ -186,5 +186,5 @@ function logResult(logger: Logger, r: CommandResult, timeoutMs: number): void {
     stderr: r.stderr.slice(-4000),
   };
   if (succeeded(r)) logger.debug(fields, 'command succeeded');
-  else logger.error(fields, `command ${describeOutcome(r, timeoutMs)}`);
+  else logger.error({ event: 'command-failed', ...fields }, `command ${describeOutcome(r, timeoutMs)}`);
 }

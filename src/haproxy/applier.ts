@@ -84,7 +84,7 @@ export class HaproxyApplier implements Applier {
     this.#started = true;
     try {
       const info = await this.controller.start(signal);
-      this.#log.info({ ...info }, 'HAProxy started');
+      this.#log.info({ event: 'haproxy-started', ...info }, 'HAProxy started');
     } catch (e) {
       throw new AppError('E_PROCESS', ExitCode.PROCESS, `HAProxy could not be started: ${(e as Error).message}`, { cause: e });
     }

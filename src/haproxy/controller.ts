@@ -148,7 +148,7 @@ export class HaproxyController extends EventEmitter {
   }
 
   private finish(r: ApplyResult): ApplyResult {
-    this.deps.logger[r.ok ? 'info' : 'error']({ method: r.method, reasons: r.reasons, ms: r.durationMs }, `haproxy apply: ${r.reason}`);
+    this.deps.logger[r.ok ? 'info' : 'error']({ event: r.ok ? 'haproxy-apply' : 'haproxy-apply-failed', method: r.method, reasons: r.reasons, ms: r.durationMs }, `haproxy apply: ${r.reason}`);
     this.emit('applied', r);
     return r;
   }
@@ -214,7 +214,7 @@ export class HaproxyController extends EventEmitter {
       this.pendingDeletes.clear();
       this.stats.reloads++;
     } else this.stats.reloadFailures++;
-    this.deps.logger[r.ok ? 'info' : 'error']({ ...r }, r.ok ? 'haproxy reloaded' : 'haproxy reload failed');
+    this.deps.logger[r.ok ? 'info' : 'error']({ event: r.ok ? 'haproxy-reload' : 'haproxy-reload-failed', ...r }, r.ok ? 'haproxy reloaded' : 'haproxy reload failed');
     this.emit('reload', r);
     return r;
   }

@@ -114,7 +114,7 @@ export class HaproxySupervisor extends EventEmitter {
       const drainMs = opts.timeoutMs ?? this.options.stopTimeoutMs ?? 30_000;
       this.signalPid(child.pid, this.options.stopSignal ?? 'SIGUSR1');
       if (!(await this.waitExit(drainMs, opts.signal))) {
-        this.logger.warn({ pid: child.pid, drainMs }, 'haproxy did not drain in time: killing it');
+        this.logger.warn({ event: 'haproxy-killed', pid: child.pid, drainMs }, 'haproxy did not drain in time: killing it');
         this.signalPid(child.pid, this.options.killSignal ?? 'SIGTERM');
         if (!(await this.waitExit(3000))) this.signalGroup(child.pid, 'SIGKILL');
         await this.waitExit(3000);
@@ -185,7 +185,7 @@ export class HaproxySupervisor extends EventEmitter {
     this.emit('exit', { code, signal: sig, expected });
     if (child.pid !== undefined) this.reapGroup(child.pid, expected);
     if (this.stateValue !== 'running') return; // start/stop paths handle it
-    this.logger.error({ code, signal: sig, stderr: this.output.tail(5) }, 'haproxy master exited unexpectedly');
+    this.logger.error({ event: 'haproxy-exited', code, signal: sig, stderr: this.output.tail(5) }, 'haproxy master exited unexpectedly');
     this.scheduleRestart();
   }
 
@@ -228,11 +228,11 @@ export class HaproxySupervisor extends EventEmitter {
       });
       this.stateValue = 'running';
       this.restartCount++;
-      this.logger.warn({ masterPid: info.masterPid }, 'haproxy restarted');
+      this.logger.warn({ event: 'haproxy-restarted', masterPid: info.masterPid }, 'haproxy restarted');
       this.emit('started', info);
     } catch (e) {
       if (this.stateValue !== 'restarting') return;
-      this.logger.error({ err: e }, 'haproxy restart failed');
+      this.logger.error({ event: 'haproxy-restart-failed', err: e }, 'haproxy restart failed');
       this.scheduleRestart();
     }
   }
@@ -241,7 +241,7 @@ export class HaproxySupervisor extends EventEmitter {
     this.stateValue = 'failed';
     for (const g of this.groups) this.signalGroup(g, 'SIGKILL');
     this.groups.clear();
-    this.logger.error({ err }, 'haproxy could not be kept up');
+    this.logger.error({ event: 'haproxy-down', err }, 'haproxy could not be kept up');
     this.settleClosed(err);
     if (this.listenerCount('failed') > 0) this.emit('failed', err);
   }

@@ -78,7 +78,7 @@ export async function installAll(deps: CommitDeps, spec: ResourceSpec, changed: 
       const restored = i === 0 ? '' : errors.length ? `; restoring earlier files FAILED: ${errors.join('; ')}` : '; earlier files restored';
       throw new ResourceError(spec.name, 'install', `${c.template.dst}: ${errorMessage(e)}${restored}`, { cause: e });
     }
-    deps.logger.info({ dst: c.template.dst, method }, 'installed new file');
+    deps.logger.info({ event: 'installed', dst: c.template.dst, method }, 'installed new file');
   }
 }
 
@@ -88,10 +88,10 @@ export async function restoreAll(deps: CommitDeps, changed: readonly ChangedFile
   for (const c of changed) {
     try {
       await restoreOne(deps, c);
-      deps.logger.warn({ dst: c.template.dst }, c.previous ? 'restored previous file' : 'removed new file (there was none before)');
+      deps.logger.warn({ event: 'rolled-back', dst: c.template.dst }, c.previous ? 'restored previous file' : 'removed new file (there was none before)');
     } catch (e) {
       errors.push(`${c.template.dst}: ${errorMessage(e)}`);
-      deps.logger.error({ dst: c.template.dst, err: errorMessage(e) }, 'could not restore previous file');
+      deps.logger.error({ event: 'rollback-failed', dst: c.template.dst, err: errorMessage(e) }, 'could not restore previous file');
     }
   }
   return errors;
@@ -144,7 +144,7 @@ export async function commit(deps: CommitDeps, spec: ResourceSpec, changed: read
     if (job.template) reloads.set(job.template.dst, result);
     else resourceReload = result;
     if (!succeeded(result)) throw await rollBack(deps, spec, changed, jobs, job, result);
-    deps.logger.info({ dst: job.template?.dst, command: result.command, durationMs: result.durationMs }, 'reload succeeded');
+    deps.logger.info({ event: 'reload', dst: job.template?.dst, command: result.command, durationMs: result.durationMs }, 'reload succeeded');
   }
   return { reloads, resourceReload };
 }
@@ -173,7 +173,7 @@ async function rollBack(
   const again = report.reloadOk ? 'the reload was re-run and succeeded' : 'the reload was re-run and FAILED again';
   const tail = outputTail(result);
   const message = `${who} (${result.command}) ${describeOutcome(result, failed.timeoutMs)}; ${restored}; ${again}${tail ? `\n${tail}` : ''}`;
-  deps.logger.error({ dst: failed.template?.dst, restored: report.restored, reloadOk: report.reloadOk }, 'reload failed, rolled back');
+  deps.logger.error({ event: 'reload-failed', dst: failed.template?.dst, restored: report.restored, reloadOk: report.reloadOk }, 'reload failed, rolled back');
   return new CommandStepError(spec.name, 'reload', message, { result, template: failed.template?.dst, rollback: report });
 }
 
@@ -184,7 +184,7 @@ async function rollBack(
 async function applyThrough(deps: CommitDeps, applier: Applier, spec: ResourceSpec, changed: readonly ChangedFile[]): Promise<void> {
   const r = await applier.apply(() => installAll(deps, spec, changed));
   if (r.ok) {
-    deps.logger.info({ method: r.method, reason: r.message }, 'applied');
+    deps.logger.info({ event: 'applied', method: r.method, reason: r.message }, 'applied');
     return;
   }
   let restoreErrors: string[] = [];
@@ -195,6 +195,6 @@ async function applyThrough(deps: CommitDeps, applier: Applier, spec: ResourceSp
   const result: CommandResult = { command: `apply (${r.method})`, exitCode: 1, signal: null, timedOut: false, stdout: '', stderr: r.message, durationMs: 0 };
   const restored = report.restored ? 'the previous files were restored' : `restoring the previous files FAILED (${restoreErrors.join('; ')})`;
   const message = `HAProxy (${r.method}): ${r.message}; ${restored}; ${back.ok ? 'the running config is unchanged' : `putting the previous config back also failed: ${back.message}`}`;
-  deps.logger.error({ restored: report.restored, reloadOk: back.ok }, 'apply failed, rolled back');
+  deps.logger.error({ event: 'apply-failed', restored: report.restored, reloadOk: back.ok }, 'apply failed, rolled back');
   throw new CommandStepError(spec.name, 'reload', message, { result, rollback: report });
 }

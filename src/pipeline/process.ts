@@ -92,7 +92,7 @@ async function renderAll(deps: PipelineDeps, spec: ResourceSpec, signal?: AbortS
       if (signal?.aborted) throw e;
       // an operator-owned destination (foreign_marker) is never written, so its data need not exist
       if (t.foreignMarker !== undefined && isForeign(t, await snapshotFile(t.dst).catch(() => null))) {
-        deps.logger.info({ dst: t.dst }, 'destination belongs to the operator (no foreign_marker): not rendered, kept as it is');
+        deps.logger.info({ event: 'foreign-kept', dst: t.dst }, 'destination belongs to the operator (no foreign_marker): not rendered, kept as it is');
         out.push('');
         continue;
       }
@@ -218,14 +218,14 @@ export async function processResource(deps: PipelineDeps, spec: ResourceSpec, op
   if (opts.noop) {
     const plans: Plan[] = [];
     for (let i = 0; i < spec.templates.length; i++) plans.push(await planOnly(spec, spec.templates[i], rendered[i]));
-    for (const p of plans) if (p.diff) logger.info({ dst: p.template.dst, diff: p.diff }, 'noop: destination would change');
+    for (const p of plans) if (p.diff) logger.info({ event: 'would-change', dst: p.template.dst, diff: p.diff }, 'noop: destination would change');
     return result(spec, plans, false, started);
   }
   const plans = await stageAll(spec, rendered, opts.signal);
   const changed = plans.flatMap((p) => (p.changed ? [p.changed] : []));
   for (const p of plans) if (p.diff === null) opts.rejected?.forget(p.template.dst);
   if (changed.length === 0) {
-    logger.debug('all destinations in sync');
+    logger.debug({ event: 'in-sync' }, 'all destinations in sync');
     return result(spec, plans, false, started);
   }
   let checks: Map<string, CommandResult>;
@@ -236,7 +236,7 @@ export async function processResource(deps: PipelineDeps, spec: ResourceSpec, op
     await discardAll(plans);
     throw e;
   }
-  for (const p of plans) if (p.changed) logger.info({ dst: p.template.dst, diff: p.diff }, 'destination changed');
+  for (const p of plans) if (p.changed) logger.info({ event: 'changed', dst: p.template.dst, diff: p.diff }, 'destination changed');
   const committed = await commit({ run: deps.run, logger, rename: deps.rename, applier: deps.applier }, spec, changed);
   return result(spec, plans, true, started, { checks, ...committed });
 }

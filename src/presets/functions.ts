@@ -39,7 +39,7 @@ export function presetFunctions(logger: Logger): PresetFunctions {
         const key = JSON.stringify(routes.skipped);
         if (key !== lastSkipped) {
           lastSkipped = key;
-          for (const s of routes.skipped) logger.warn({ resource, container: s.container }, `skipped: ${s.reason}`);
+          for (const s of routes.skipped) logger.warn({ event: 'container-skipped', resource, container: s.container }, `skipped: ${s.reason}`);
         }
         return routes;
       },

@@ -186,7 +186,7 @@ export class Feed {
       }
       if (signal.aborted) return;
       const delay = backoff(DEFAULT_RETRY, attempt++) ?? DEFAULT_RETRY.maxMs;
-      this.#logger.warn({ delayMs: delay }, 'watch ended; restarting');
+      this.#logger.warn({ event: 'watch-restarting', delayMs: delay }, 'watch ended; restarting');
       await abortableSleep(delay, signal, this.#clock).catch(() => {});
     }
   }
@@ -207,7 +207,7 @@ export class Feed {
         return;
       }
       case 'resync':
-        this.#logger.info({ reason: e.reason }, 'backend history lost; re-reading everything');
+        this.#logger.info({ event: 'resync', reason: e.reason }, 'backend history lost; re-reading everything');
         this.#needsReload = true;
         onDirty('resync');
         return;
@@ -216,7 +216,7 @@ export class Feed {
         if (!e.willRetry) restart();
         return;
       case 'connected':
-        if (!this.#connected) this.#logger.info('backend connected again');
+        if (!this.#connected) this.#logger.info({ event: 'watch-resumed' }, 'backend connected again');
         this.#markSynced();
         return;
     }
@@ -271,6 +271,6 @@ export class Feed {
     if (this.#connected) this.#lastSyncAt = this.#clock.now();
     this.#connected = false;
     this.#lastError = errorMessage(e);
-    this.#logger.warn({ err: this.#lastError }, 'backend error');
+    this.#logger.warn({ event: 'backend-error', err: this.#lastError }, 'backend error');
   }
 }

@@ -106,7 +106,7 @@ export class ResourceLoop {
       let every = s.spec.intervalMs;
       if (s.spec.watch && !canWatch) {
         every ??= POLL_FALLBACK_MS;
-        this.#log.info({ backend: s.backend.name, intervalMs: every }, 'backend cannot watch; polling instead');
+        this.#log.info({ event: 'polling', backend: s.backend.name, intervalMs: every }, 'backend cannot watch; polling instead');
       }
       if (every !== undefined) loops.push(this.#poll(s, every, signal));
     }
@@ -148,7 +148,7 @@ export class ResourceLoop {
     let thawedChange = false;
     try {
       const tree = mergeFeeds(this.sources, (c) =>
-        this.#log.warn({ key: c.key, winner: c.winner, loser: c.loser }, `key collision: ${c.key} is set by both ${c.loser} and ${c.winner}; ${c.winner} wins`),
+        this.#log.warn({ event: 'key-collision', key: c.key, winner: c.winner, loser: c.loser }, `key collision: ${c.key} is set by both ${c.loser} and ${c.winner}; ${c.winner} wins`),
       );
       if (!opts.noop) this.#guard.check(this.spec.name, this.sources);
       const result = await this.#deps.process(this.spec, tree, opts);
@@ -168,10 +168,10 @@ export class ResourceLoop {
     this.#lastError = errorMessage(e);
     if (opts.signal.aborted) return;
     const code = isAppError(e) ? e.code : 'E_INTERNAL';
-    this.#log.error({ code, err: this.#lastError }, 'resource failed; the destination was left as it was');
+    this.#log.error({ event: 'render-failed', code, err: this.#lastError }, 'resource failed; the destination was left as it was');
     if (code === 'E_BACKEND' || code === 'E_FETCH') {
       const delay = backoff(DEFAULT_RETRY, this.#fetchAttempt++) ?? DEFAULT_RETRY.maxMs;
-      this.#log.info({ delayMs: delay }, 'retrying the backend read');
+      this.#log.info({ event: 'read-retry', delayMs: delay }, 'retrying the backend read');
       abortableSleep(delay, opts.signal, this.#clock).then(
         () => this.#kick(opts),
         () => {},

@@ -88,7 +88,7 @@ async function runOnceWaiting(w: ResourceLoop, o: { noop: boolean; signal?: Abor
         if (w.spec.missingKeys === 'wait' && key !== undefined) throw new ResourceError(w.spec.name, 'render', `gave up waiting for ${key} after ${Math.round((w.spec.missingTimeoutMs ?? 60_000) / 1000)} s (missing_keys = "wait")`, { cause: e });
         throw e;
       }
-      if (logged !== key) logger.info({ resource: w.spec.name, key }, 'waiting for a missing key (missing_keys = "wait")');
+      if (logged !== key) logger.info({ event: 'key-missing', resource: w.spec.name, key }, 'waiting for a missing key (missing_keys = "wait")');
       logged = key;
       for (const s of w.sources) s.invalidate();
       await abortableSleep(1000, o.signal, clock);
@@ -168,7 +168,7 @@ export function createRunner(config: AppConfig, deps: RunnerDeps, opts: RunnerOp
           const result = await runOnceWaiting(w, { noop: opts.noop, signal }, deps.logger, clock);
           resources.push({ resource: w.spec.name, ok: true, changed: result.changed, wouldChange: result.wouldChange, exitCode: ExitCode.OK, result });
         } catch (e) {
-          deps.logger.error({ resource: w.spec.name, err: errorMessage(e) }, 'resource failed');
+          deps.logger.error({ event: 'render-failed', resource: w.spec.name, err: errorMessage(e) }, 'resource failed');
           resources.push({ resource: w.spec.name, ok: false, changed: false, wouldChange: false, error: errorMessage(e), exitCode: exitCodeOf(e) });
         }
       }
@@ -177,7 +177,7 @@ export function createRunner(config: AppConfig, deps: RunnerDeps, opts: RunnerOp
     },
     async start(signal) {
       main = signal;
-      deps.logger.info({ resources: workers.map((w) => w.spec.name) }, `watching ${workers.length} resource(s)`);
+      deps.logger.info({ event: 'watching', resources: workers.map((w) => w.spec.name) }, `watching ${workers.length} resource(s)`);
       for (const w of workers) launch(w);
       if (!signal.aborted) await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
       while (running.size > 0) await Promise.all([...running.values()].map((r) => (running.delete(r.worker.spec.name), r.done)));

@@ -121,6 +121,6 @@ export async function startStatusServer(opts: StatusServerOptions): Promise<Stat
   const onAbort = () => void close();
   if (opts.signal?.aborted) await close();
   else opts.signal?.addEventListener('abort', onAbort, { once: true });
-  opts.logger.info({ url, healthz: `${url}/healthz`, metrics: `${url}/metrics` }, 'status listener started');
+  opts.logger.info({ event: 'status-listening', url, healthz: `${url}/healthz`, metrics: `${url}/metrics` }, 'status listener started');
   return { url, address: { ...(addr.host ? { host: addr.host } : {}), port: bound.port }, close };
 }

@@ -9,17 +9,17 @@
  * and SIGTERM must end everything with exit code 0.
  */
 import assert from 'node:assert/strict';
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { access, constants, mkdir, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { test, type TestContext } from 'node:test';
 import { startRancherMetadata, type RancherMetadataEmulator } from '../emulator/rancher-metadata.ts';
 import { rancherHaproxyWorld } from '../emulator/world.ts';
 import { freePort, httpGet, requireHaproxy, startBackend } from '../haproxy/harness.ts';
 import { tempDir } from '../helpers/tmp.ts';
 import { waitFor } from '../helpers/wait.ts';
-import { alive, cmdline, descendants, type LogLine } from './prod-daemon.ts';
+import { startDaemon, type Daemon } from '../helpers/daemon.ts';
+import { alive, cmdline, descendants } from '../helpers/procs.ts';
 import { layOutImage, readImage, type Image } from './prod-image.ts';
 
 const DOMAIN = 'prod.test';
@@ -40,13 +40,9 @@ function runHealthcheck(cmd: readonly string[], env: Record<string, string>): Pr
 }
 
 interface Container {
-  readonly pid: number;
-  readonly logs: LogLine[];
+  readonly daemon: Daemon;
   readonly env: Record<string, string>;
   readonly ports: { http: number; listen: number };
-  readonly exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  exited: boolean;
-  dump(): string;
 }
 
 /** `docker run` of the image: its ENTRYPOINT in its WORKDIR with its ENV plus the operator's. */
@@ -74,48 +70,17 @@ async function runContainer(t: TestContext, image: Image, at: (p: string) => str
     HAPROXY_STOP_TIMEOUT: '5s',
     LOG_FORMAT: 'json',
   };
-  const [cmd, ...args] = image.entrypoint;
-  const child = spawn(cmd, args, { cwd: at(image.workdir), env, stdio: ['ignore', 'pipe', 'pipe'] });
-  const logs: LogLine[] = [];
-  const raw: string[] = [];
-  createInterface({ input: child.stderr! }).on('line', (l) => {
-    try {
-      logs.push(JSON.parse(l) as LogLine);
-    } catch {
-      raw.push(l);
-    }
-  });
-  child.stdout!.resume();
-  const c: Container = {
-    pid: child.pid!,
-    logs,
-    env,
-    ports,
-    exited: false,
-    exit: new Promise((resolve) => child.once('exit', (code, signal) => {
-      c.exited = true;
-      resolve({ code, signal });
-    })),
-    dump: () => [...logs.map((l) => JSON.stringify(l)), ...raw].join('\n').slice(-6_000),
-  };
-  t.after(async () => {
-    if (c.exited) return;
-    child.kill('SIGTERM');
-    if (!(await Promise.race([c.exit.then(() => true), new Promise<false>((r) => setTimeout(r, 15_000, false).unref())]))) child.kill('SIGKILL');
-  });
-  return c;
+  const daemon = startDaemon(t, { command: image.entrypoint, cwd: at(image.workdir), env });
+  return { daemon, env, ports };
 }
 
 /** Run the container until HAProxy is up; again on fresh ports when a free port was taken meanwhile. */
 async function startContainer(t: TestContext, image: Image, at: (p: string) => string, emu: RancherMetadataEmulator, root: string): Promise<Container> {
   for (let attempt = 1; ; attempt++) {
     const c = await runContainer(t, image, at, emu, join(root, `run${attempt}`));
-    const state = await waitFor(() => (c.exited ? 'exited' : c.logs.some((l) => l.msg === 'HAProxy started') ? 'up' : undefined), {
-      timeoutMs: 40_000,
-      message: `HAProxy to start\n${c.dump()}`,
-    });
-    if (state === 'up') return c;
-    if (attempt >= 3 || !/cannot bind|Address already in use|EADDRINUSE/i.test(c.dump())) throw new Error(`the container exited:\n${c.dump()}`);
+    const up = await c.daemon.waitEvent('haproxy-started', { timeoutMs: 40_000, message: 'HAProxy to start' }).catch((e: Error) => e);
+    if (!(up instanceof Error)) return c;
+    if (attempt >= 3 || !c.daemon.exited || !/cannot bind|Address already in use|EADDRINUSE/i.test(c.daemon.dump())) throw up;
   }
 }
 
@@ -149,7 +114,7 @@ test('the image entrypoint (tini -- keyplate run, Rancher preset) serves traffic
   emu.addContainer('app1', 'web', { primary_ip: '127.0.0.1', labels: { 'map-public-http': String(app.port) } });
 
   const c = await startContainer(t, image, at, emu, root);
-  const tree = await descendants(c.pid);
+  const tree = await descendants(c.daemon.pid);
   const cmds = await Promise.all(tree.map((p) => cmdline(p)));
   assert.ok(cmds.some((x) => x.includes(`${at('/usr/local/bin/keyplate')} run`)), `tini runs keyplate from the image's PATH: ${cmds.join(' | ')}`);
   assert.ok(cmds.some((x) => x.startsWith('/usr/sbin/haproxy')), `keyplate runs HAProxy: ${cmds.join(' | ')}`);
@@ -168,7 +133,7 @@ test('the image entrypoint (tini -- keyplate run, Rancher preset) serves traffic
   const health = await waitFor(async () => {
     const h = await runHealthcheck(image.healthcheck.command, c.env);
     return h.code === 0 ? h : undefined;
-  }, { timeoutMs: 15_000, intervalMs: 200, message: `the HEALTHCHECK to pass\n${c.dump()}` });
+  }, { timeoutMs: 15_000, intervalMs: 200, message: `the HEALTHCHECK to pass\n${c.daemon.dump()}` });
   assert.equal(health.code, 0);
   const closed = await freePort();
   const failing = await runHealthcheck(image.healthcheck.command, { ...c.env, KEYPLATE_LISTEN: `127.0.0.1:${closed}` });
@@ -176,13 +141,13 @@ test('the image entrypoint (tini -- keyplate run, Rancher preset) serves traffic
   assert.match(failing.output, /healthz: /);
 
   // docker stop: SIGTERM to PID 1 (tini), which forwards it to keyplate.
-  const all = await descendants(c.pid);
+  const all = await descendants(c.daemon.pid);
   const seen = new Map<number, string>();
   for (const p of all) seen.set(p, await cmdline(p));
-  process.kill(c.pid, 'SIGTERM');
-  assert.deepEqual(await c.exit, { code: 0, signal: null }, c.dump());
+  process.kill(c.daemon.pid, 'SIGTERM');
+  assert.deepEqual(await c.daemon.exit, { code: 0, signal: null }, c.daemon.dump());
   const left: string[] = [];
   for (const [p, cmd] of seen) if ((await alive(p)) && (await cmdline(p)) === cmd) left.push(`${p} ${cmd}`);
   assert.deepEqual(left, [], 'nothing of the container is left running');
-  assert.ok(c.logs.some((l) => l.msg === 'stopped'), c.dump());
+  assert.ok(c.daemon.events('stopped').length > 0, c.daemon.dump());
 });

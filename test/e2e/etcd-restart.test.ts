@@ -46,7 +46,7 @@ async function restartScenario(t: TestContext, version: 2 | 3): Promise<void> {
       await waitHealthy(etcd);
     }
     // The watch saw its connection drop…
-    await waitFor(() => log.lines.slice(warnings).some((l) => /lost its connection|watch ended|backend error|disconnect/i.test(String(l.msg))), {
+    await waitFor(() => log.lines.slice(warnings).some((l) => ['watch-failed', 'watch-restarting', 'backend-error'].includes(String(l.event))), {
       timeoutMs: 20_000,
       message: `the runner to notice the lost connection (${how})`,
     });

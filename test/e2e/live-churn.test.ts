@@ -14,7 +14,9 @@ import { GliderlabsRegistrator, type Service } from '../helpers/registrator.ts';
 import { waitFor } from '../helpers/wait.ts';
 import { httpGet, startBackend, type TestBackend } from '../haproxy/harness.ts';
 import type { ProcInfo } from '../../src/haproxy/index.ts';
-import { freshState, haproxyPids, readState, startStack, type HaproxyState, type LogLine } from './live-harness.ts';
+import type { LogLine } from '../helpers/daemon.ts';
+import { freshState, readState, startStack, type HaproxyState } from '../helpers/live-stack.ts';
+import { haproxyPids } from '../helpers/procs.ts';
 import { startLoad } from './live-load.ts';
 
 const CHANGES = 200;
@@ -129,8 +131,8 @@ function changeMaker(etcdUrl: string, reg: GliderlabsRegistrator, top: Topology,
  * never did); reloads were coalesced; the master's counter agrees. Returns a summary line.
  */
 function checkApplies(logs: readonly LogLine[], proc: ProcInfo): string {
-  assert.ok(logs.some((l) => l.msg.startsWith('etcd: using the v2 API')), 'version = "auto" picked the v2 keyspace registrator wrote');
-  const all = logs.filter((l) => l.msg.startsWith('haproxy apply:'));
+  assert.ok(logs.some((l) => l.event === 'etcd-api' && l.version === 2), 'version = "auto" picked the v2 keyspace registrator wrote');
+  const all = logs.filter((l) => l.event === 'haproxy-apply' || l.event === 'haproxy-apply-failed');
   assert.deepEqual(all.filter((l) => l.level !== 30).map((l) => l.msg), [], 'every apply succeeded');
   const runtime = all.filter((l) => l.method === 'runtime');
   const reasons = all.filter((l) => l.method === 'reload').flatMap((l) => l.reasons as string[]);
@@ -139,15 +141,15 @@ function checkApplies(logs: readonly LogLine[], proc: ProcInfo): string {
   assert.equal(new Set(reasons.filter((r) => r.startsWith('new backend'))).size, NEW_BACKENDS.length, 'every new backend came with a reload');
   assert.ok(runtime.length >= 20, `${runtime.length} runtime applies`);
   assert.ok(!logs.some((l) => /runtime apply failed/.test(JSON.stringify(l))), 'no runtime apply fell back to a reload');
-  const reloads = logs.filter((l) => l.msg === 'haproxy reloaded');
+  const reloads = logs.filter((l) => l.event === 'haproxy-reload');
   assert.equal(proc.reloads, reloads.length, 'the master counted exactly the reloads keyplate logged');
   assert.equal(proc.failed, 0);
   // coalescing: reloads start at least min_reload_interval apart. The log gives the time the
   // reload was sent: its start plus the queue wait and the `haproxy -c` run, which vary by a few
   // hundred ms under load, so allow half the interval (back to back, reloads are ~0.4 s apart).
   // New backends arriving while a reload waits for its slot share it.
-  const timeline = all.map((l) => `${l.time} ${l.msg.slice(0, 120)}`).join('\n');
-  const sent = reloads.map((l) => Date.parse(l.time) - Number(l.durationMs));
+  const timeline = all.map((l) => `${l.time} ${String(l.msg).slice(0, 120)}`).join('\n');
+  const sent = reloads.map((l) => Date.parse(String(l.time)) - Number(l.durationMs));
   const gaps = sent.slice(1).map((x, i) => x - sent[i]);
   assert.ok(gaps.every((g) => g >= MIN_RELOAD_INTERVAL_MS / 2), `reload gaps ${gaps.join(', ')} ms (min_reload_interval ${MIN_RELOAD_INTERVAL_MS} ms):\n${timeline}`);
   assert.ok(reloads.length >= 1 && reloads.length < NEW_BACKENDS.length, `${NEW_BACKENDS.length} new backends, ${reloads.length} reloads:\n${timeline}`);

@@ -12,7 +12,8 @@ import { FayrusRegistrator } from '../helpers/registrator.ts';
 import { v3Client } from '../helpers/etcd.ts';
 import { waitFor } from '../helpers/wait.ts';
 import { httpGet, startBackend, type TestBackend } from '../haproxy/harness.ts';
-import { haproxyPids, startStack, type LiveStack } from './live-harness.ts';
+import { startStack, type LiveStack } from '../helpers/live-stack.ts';
+import { haproxyPids } from '../helpers/procs.ts';
 import { startLoad } from './live-load.ts';
 
 const BAD_LINE = '    this-is-not-a-keyword on';
@@ -50,7 +51,7 @@ describe('etcd-haproxy example: failures', () => {
     const { stack } = await webStack(t, w1, true);
     const client = v3Client(t, stack.etcd.clientUrl);
     await waitFor(() => serves(stack, 'www.example.com', 'W1'), { timeoutMs: 10_000, message: 'www.example.com → W1' });
-    assert.ok(stack.keyplate.logs.some((l) => l.msg.startsWith('etcd: using the v3 API')), 'version = "auto" picked the v3 keyspace');
+    assert.ok(stack.keyplate.logs.some((l) => l.event === 'etcd-api' && l.version === 3), 'version = "auto" picked the v3 keyspace');
     const before = await stack.showProc();
     const load = startLoad({
       port: stack.port,
@@ -70,7 +71,7 @@ describe('etcd-haproxy example: failures', () => {
       await writeFile(tpl, good.replace('    timeout connect 5s\n', `    timeout connect 5s\n${BAD_LINE}\n`));
       const from = stack.keyplate.logs.length;
       await client.put('/hosts/new1.example.com').value('web');
-      const failed = await stack.keyplate.waitLog((l) => l.level >= 50 && l.msg.startsWith('resource failed'), { from, message: 'the resource failure' });
+      const failed = await stack.keyplate.waitEvent('render-failed', { from, fields: (l) => (l.level ?? 0) >= 50, message: 'the resource failure' });
       const err = String(failed.err);
       assert.match(err, /unknown keyword 'this-is-not-a-keyword' in 'defaults' section/, 'HAProxy\'s own message is reported');
       assert.match(err, /the previous files were restored/);
@@ -92,7 +93,7 @@ describe('etcd-haproxy example: failures', () => {
         timeoutMs: 15_000,
         message: 'new1 and new2 served after the fix',
       });
-      const applied = await stack.keyplate.waitLog((l) => l.msg === 'applied', { from: fixFrom, message: 'applied after the fix' });
+      const applied = await stack.keyplate.waitEvent('applied', { from: fixFrom, message: 'applied after the fix' });
       assert.equal(applied.method, 'runtime', 'the fix goes live through the Runtime API');
       const after = await stack.showProc();
       assert.equal(after.masterPid, before.masterPid, 'no restart');
@@ -128,12 +129,12 @@ describe('etcd-haproxy example: failures', () => {
     assert.ok(restartMs <= 2_000, `restarted ${restartMs} ms after the kill`);
     await waitFor(() => serves(stack, 'www.example.com', 'W1'), { timeoutMs: 10_000, message: 'traffic resumes' });
     const servedMs = Date.now() - killedAt;
-    await stack.keyplate.waitLog((l) => l.msg === 'haproxy restarted' && l.masterPid === after.masterPid, { message: 'haproxy restarted log' });
+    await stack.keyplate.waitEvent('haproxy-restarted', { fields: { masterPid: after.masterPid }, message: 'haproxy restarted log' });
     // the controller follows the new master: the next server change is live
     const from = stack.keyplate.logs.length;
     await reg.register({ name: 'web', id: 'docker2:web.2:80', ip: '127.0.0.1', port: w2.port });
     await waitFor(async () => (await httpGet(stack.port, 'www.example.com')).body === 'W2', { timeoutMs: 10_000, message: 'W2 in rotation' });
-    const applied = await stack.keyplate.waitLog((l) => l.msg === 'applied', { from, message: 'applied after the restart' });
+    const applied = await stack.keyplate.waitEvent('applied', { from, message: 'applied after the restart' });
     assert.equal(applied.method, 'runtime');
     assert.equal((await stack.showProc()).masterPid, after.masterPid);
     t.diagnostic(`master SIGKILLed: new master listed after ${restartMs} ms, first request served after ${servedMs} ms`);

@@ -15,7 +15,7 @@ import { startRancherMetadata } from '../emulator/rancher-metadata.ts';
 import { rancherHaproxyWorld } from '../emulator/world.ts';
 import { runCli } from '../helpers/cli.ts';
 import { tempDir } from '../helpers/tmp.ts';
-import { REPO } from './prod-daemon.ts';
+import { REPO } from '../helpers/daemon.ts';
 import { readImage, type Image } from './prod-image.ts';
 
 type Service = {

@@ -12,7 +12,7 @@ import { test } from 'node:test';
 import { startEtcd, v3Client } from '../helpers/etcd.ts';
 import { tempDir } from '../helpers/tmp.ts';
 import { waitFor } from '../helpers/wait.ts';
-import { startDaemon, type Daemon } from './prod-daemon.ts';
+import { startDaemon, type Daemon } from '../helpers/daemon.ts';
 
 const lines = (n: number, from = 0) => Array.from({ length: n }, (_, i) => `server s${from + i} 10.0.0.${from + i + 1}:80\n`).join('');
 
@@ -44,7 +44,7 @@ test('the guard keeps 10 services when /services empties, counts the refusal and
   const dst = { open: join(dir, 'default.cfg'), strict: join(dir, 'strict.cfg') };
   await writeFile(join(dir, 'services.njk'), '{% for s in gets("/services/*/*") %}server {{ s.Key | base }} {{ s.Value }}\n{% endfor %}');
   await writeFile(join(dir, 'keyplate.toml'), resource('default', etcd.clientUrl) + resource('strict', etcd.clientUrl, 'guard_empty = false\nmax_shrink = "50%"'));
-  const d = startDaemon(t, join(dir, 'keyplate.toml'));
+  const d = startDaemon(t, { config: join(dir, 'keyplate.toml') });
   const contents = (file: string, want: string, what: string) =>
     waitFor(async () => (await readFile(file, 'utf8').catch(() => '')) === want, { timeoutMs: 20_000, message: `${what}\n${d.dump()}` });
   // lexical key order: s0, s1, s10.., s2 ... (only s0..s9 here)
@@ -59,6 +59,8 @@ test('the guard keeps 10 services when /services empties, counts the refusal and
   await waitFor(async () => (await refusals(d, 'default', 'empty')) >= 1 && (await refusals(d, 'strict', 'shrink')) >= 1, {
     timeoutMs: 20_000, message: `both guards to refuse\n${d.dump()}`,
   });
+  // the metrics count a refusal just before it is logged: wait for both lines
+  for (const resource of ['default', 'strict']) await d.waitEvent('render-failed', { from: mark, fields: { resource, code: 'E_GUARD' } });
   const refusal = (resource: string) => d.logs.slice(mark).find((l) => l.resource === resource && l.code === 'E_GUARD');
   assert.match(String(refusal('default')?.err), /\/services on etcd is empty but had 10 keys; refusing to install \(guard_empty\)/, d.dump(mark));
   assert.match(String(refusal('strict')?.err), /\/services on etcd shrank from 10 to 0 keys \(100% > max_shrink 50%\)/, d.dump(mark));
@@ -76,7 +78,9 @@ test('the guard keeps 10 services when /services empties, counts the refusal and
   await contents(dst.open, lines(2, 20), 'default to install the new services');
   await waitFor(async () => (await refusals(d, 'strict', 'shrink')) >= 2, { timeoutMs: 20_000, message: `strict to refuse 2 of 10\n${d.dump(mark)}` });
   assert.equal(await readFile(dst.strict, 'utf8'), ten);
-  assert.ok(d.logs.slice(mark).some((l) => l.resource === 'default' && l.msg === 'installed new file'), d.dump(mark));
+  // the file is renamed into place before its `installed` line is logged
+  await d.waitEvent('installed', { from: mark, fields: { resource: 'default' }, message: 'the install of default' });
+  assert.ok(d.events('installed', mark, { resource: 'default' }).length > 0, d.dump(mark));
 
   // Six in all (a 40 % drop): strict installs too.
   for (let i = 22; i < 26; i++) await kv.put(`/services/api/s${i}`).value(`10.0.0.${i + 1}:80`);

@@ -11,7 +11,7 @@ import { test } from 'node:test';
 import { startEtcd, v3Client } from '../helpers/etcd.ts';
 import { tempDir } from '../helpers/tmp.ts';
 import { waitFor } from '../helpers/wait.ts';
-import { startDaemon } from './prod-daemon.ts';
+import { startDaemon } from '../helpers/daemon.ts';
 
 test('/healthz turns 503 when etcd is gone past the freshness window and 200 when it is back', async (t) => {
   const etcd = await startEtcd(t);
@@ -36,7 +36,7 @@ name = "services"
   watch = true
   request_timeout = 2
 `);
-  const d = startDaemon(t, join(dir, 'keyplate.toml'));
+  const d = startDaemon(t, { config: join(dir, 'keyplate.toml') });
 
   const up = await waitFor(async () => {
     const h = await d.healthz();
@@ -96,7 +96,7 @@ name = "services"
   keys = ["/services"]
   watch = true
 `);
-  const d = startDaemon(t, join(dir, 'keyplate.toml'), { listen: false, env: { KEYPLATE_LISTEN: '127.0.0.1:0' } });
+  const d = startDaemon(t, { config: join(dir, 'keyplate.toml'), listen: false, env: { KEYPLATE_LISTEN: '127.0.0.1:0' } });
   const h = await waitFor(async () => {
     const r = await d.healthz();
     return r.status === 200 ? r : undefined;
@@ -107,9 +107,9 @@ name = "services"
   assert.deepEqual(await d.exit, { code: 0, signal: null }, d.dump());
 
   // KEYPLATE_LISTEN="" (and no [http] listen, no --listen): no listener.
-  const quiet = startDaemon(t, join(dir, 'keyplate.toml'), { listen: false, env: { KEYPLATE_LISTEN: '' } });
-  await quiet.waitLog((l) => String(l.msg).startsWith('watching 1 resource'), { message: 'the daemon to run' });
-  assert.ok(!quiet.logs.some((l) => l.msg === 'status listener started'), quiet.dump());
+  const quiet = startDaemon(t, { config: join(dir, 'keyplate.toml'), listen: false, env: { KEYPLATE_LISTEN: '' } });
+  await quiet.waitEvent('watching', { message: 'the daemon to run' });
+  assert.ok(quiet.events('status-listening').length === 0, quiet.dump());
   quiet.signal('SIGTERM');
   assert.deepEqual(await quiet.exit, { code: 0, signal: null }, quiet.dump());
 });

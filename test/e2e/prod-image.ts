@@ -14,7 +14,7 @@ import { execFile } from 'node:child_process';
 import { cp, mkdir, readFile, symlink } from 'node:fs/promises';
 import { dirname, join, posix } from 'node:path';
 import { promisify } from 'node:util';
-import { REPO } from './prod-daemon.ts';
+import { REPO } from '../helpers/daemon.ts';
 
 const run = promisify(execFile);
 

@@ -11,7 +11,8 @@ import { test } from 'node:test';
 import { startEtcd, v3Client } from '../helpers/etcd.ts';
 import { tempDir } from '../helpers/tmp.ts';
 import { waitFor } from '../helpers/wait.ts';
-import { startDaemon, type Daemon, type Samples } from './prod-daemon.ts';
+import { startDaemon, type Daemon } from '../helpers/daemon.ts';
+import type { Samples } from '../helpers/prometheus.ts';
 
 const TEMPLATE = `# weight {{ atoi(getv("/config/weight", "1")) }}
 {% for s in gets("/services/*/*") %}server {{ s.Key | base }} {{ s.Value }}
@@ -47,7 +48,7 @@ name = "services"
   keys = ["/services", "/config"]
   watch = true
 `);
-  const d = startDaemon(t, join(dir, 'keyplate.toml'));
+  const d = startDaemon(t, { config: join(dir, 'keyplate.toml') });
   const R = { resource: 'services' };
 
   const first = await scrapeUntil(d, (m) => m.value('keyplate_renders_total', { ...R, result: 'ok' }) >= 1, 'the first render to be counted');
@@ -72,7 +73,9 @@ name = "services"
   assert.equal(bad.value('keyplate_resource_up', R), 0);
   assert.ok(bad.value('keyplate_render_duration_seconds_count', R) > first.value('keyplate_render_duration_seconds_count', R), 'the failed cycle is timed too');
   assert.equal(await readFile(dst, 'utf8'), '# weight 1\nserver a 10.0.0.1:80\n', 'the failed render left the destination alone');
-  assert.ok(d.logs.some((l) => l.msg === 'resource failed; the destination was left as it was' && String(l.err).includes('heavy')), d.dump());
+  // the metrics count the failure just before it is logged
+  await d.waitEvent('render-failed', { fields: (l) => String(l.err).includes('heavy'), message: 'the render failure naming the value' });
+  assert.ok(d.events('render-failed').some((l) => String(l.err).includes('heavy')), d.dump());
 
   // Fixed: renders again.
   await kv.put('/config/weight').value('5');

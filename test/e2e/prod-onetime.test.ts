@@ -11,7 +11,7 @@ import { test } from 'node:test';
 import { ExitCode } from '../../src/errors.ts';
 import { startEtcd, v3Client } from '../helpers/etcd.ts';
 import { tempDir } from '../helpers/tmp.ts';
-import { startDaemon } from './prod-daemon.ts';
+import { startDaemon } from '../helpers/daemon.ts';
 
 const resource = (name: string, template: string, etcd: string) => `
 [[resource]]
@@ -35,20 +35,20 @@ test('run --onetime: non-zero when a resource failed, with the per-resource summ
   const cfg = join(dir, 'keyplate.toml');
   await writeFile(cfg, resource('good', 'good.njk', etcd.clientUrl) + resource('bad', 'bad.njk', etcd.clientUrl));
 
-  const first = startDaemon(t, cfg, { args: ['--onetime'] });
+  const first = startDaemon(t, { config: cfg, args: ['--onetime'] });
   const exit = await first.exit;
   assert.deepEqual(exit, { code: ExitCode.RENDER, signal: null }, first.dump());
   const summary = first.raw.join('\n');
   assert.match(summary, /^keyplate: 1 ok, 1 failed$/m, summary);
   assert.match(summary, /^ {2}good: updated$/m, summary);
   assert.match(summary, /^ {2}bad: FAILED \(exit 5\) .*key does not exist: \/config\/maxconn/m, summary);
-  assert.ok(first.logs.some((l) => l.msg === 'resource failed' && l.resource === 'bad'), first.dump());
+  assert.ok(first.events('render-failed', 0, { resource: 'bad' }).length > 0, first.dump());
   assert.equal(await readFile(join(dir, 'good.cfg'), 'utf8'), 'server a 10.0.0.1:80\n');
   await assert.rejects(stat(join(dir, 'bad.cfg')), 'the failed resource wrote nothing');
-  assert.ok(!first.logs.some((l) => l.msg === 'status listener started'), 'no status listener in --onetime');
+  assert.ok(first.events('status-listening').length === 0, 'no status listener in --onetime');
 
   await kv.put('/config/maxconn').value('2048');
-  const second = startDaemon(t, cfg, { args: ['--onetime'] });
+  const second = startDaemon(t, { config: cfg, args: ['--onetime'] });
   assert.deepEqual(await second.exit, { code: 0, signal: null }, second.dump());
   const ok = second.raw.join('\n');
   assert.match(ok, /^keyplate: 2 ok, 0 failed$/m, ok);

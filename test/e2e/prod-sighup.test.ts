@@ -11,7 +11,7 @@ import { test } from 'node:test';
 import { startEtcd, v3Client } from '../helpers/etcd.ts';
 import { tempDir } from '../helpers/tmp.ts';
 import { waitFor } from '../helpers/wait.ts';
-import { startDaemon } from './prod-daemon.ts';
+import { startDaemon } from '../helpers/daemon.ts';
 
 const resource = (name: string, dst: string, etcd: string) => `
 [[resource]]
@@ -36,23 +36,26 @@ test('SIGHUP: a broken config is refused and the old one keeps running; an added
   const extra = join(dir, 'extra.cfg');
   await writeFile(join(dir, 'services.njk'), '{% for s in gets("/services/*/*") %}server {{ s.Key | base }} {{ s.Value }}\n{% endfor %}');
   await writeFile(cfg, resource('main', 'main.cfg', etcd.clientUrl));
-  const d = startDaemon(t, cfg);
+  const d = startDaemon(t, { config: cfg });
   const contents = (file: string, want: string, what: string) =>
     waitFor(async () => (await readFile(file, 'utf8').catch(() => '')) === want, { timeoutMs: 20_000, message: `${what}\n${d.dump()}` });
 
   await contents(main, 'server a 10.0.0.1:80\n', 'the first render');
-  await d.waitLog((l) => String(l.msg).startsWith('watching 1 resource'));
+  await d.waitEvent('watching');
 
   // 1. An unknown key: refused, logged, the running config untouched.
   await writeFile(cfg, `bogus_setting = true\n${resource('main', 'main.cfg', etcd.clientUrl)}${resource('extra', 'extra.cfg', etcd.clientUrl)}`);
   let mark = d.logs.length;
   d.signal('SIGHUP');
-  const refused = await d.waitLog((l) => /config reload refused/.test(String(l.msg)), { from: mark, message: 'the refusal' });
+  const refused = await d.waitEvent('config-reload-refused', { from: mark, message: 'the refusal' });
   assert.equal(refused.level, 50, 'logged as an error');
   assert.match(String(refused.err), /bogus_setting/, 'the error names the unknown key');
-  assert.equal(d.logs.slice(mark).filter((l) => l.msg === 'configuration reloaded').length, 0);
+  assert.equal(d.events('config-reloaded', mark).length, 0);
   await kv.put('/services/web/b').value('10.0.0.2:80');
   await contents(main, 'server a 10.0.0.1:80\nserver b 10.0.0.2:80\n', 'a change after the refused reload to render with the old config');
+  // the file is renamed into place before its `installed` line is logged: wait for the line too,
+  // so that it is not taken for a render after the next reload
+  await d.waitEvent('installed', { from: mark, fields: { resource: 'main' }, message: 'the install of that change' });
   await assert.rejects(stat(extra), 'the resource of the refused config was not started');
 
   // 2. One resource added: it renders; `main` is neither restarted nor re-rendered.
@@ -60,16 +63,16 @@ test('SIGHUP: a broken config is refused and the old one keeps running; an added
   const before = await stat(main);
   mark = d.logs.length;
   d.signal('SIGHUP');
-  const reloaded = await d.waitLog((l) => l.msg === 'configuration reloaded', { from: mark, message: 'the reload' });
+  const reloaded = await d.waitEvent('config-reloaded', { from: mark, message: 'the reload' });
   assert.deepEqual({ added: reloaded.added, removed: reloaded.removed, restarted: reloaded.restarted, unchanged: reloaded.unchanged }, {
     added: ['extra'], removed: [], restarted: [], unchanged: ['main'],
   });
   await contents(extra, 'server a 10.0.0.1:80\nserver b 10.0.0.2:80\n', 'the added resource to render');
-  await d.waitLog((l) => l.resource === 'extra' && l.msg === 'installed new file', { from: mark, message: 'the added resource install' });
+  await d.waitEvent('installed', { from: mark, fields: { resource: 'extra' }, message: 'the added resource install' });
   const after = await stat(main);
   assert.equal(after.ino, before.ino, 'main.cfg was not replaced');
   assert.equal(after.mtimeMs, before.mtimeMs, 'main.cfg was not rewritten');
-  assert.ok(d.logs.slice(0, mark).some((l) => l.resource === 'main' && l.msg === 'installed new file'), 'renders of main are logged with its name');
+  assert.ok(d.logs.slice(0, mark).some((l) => l.resource === 'main' && l.event === 'installed'), 'renders of main are logged with its name');
   const mainLines = d.logs.slice(mark).filter((l) => l.resource === 'main');
   assert.deepEqual(mainLines, [], `no log line of resource main after the reload:\n${d.dump(mark)}`);
 
@@ -92,11 +95,11 @@ test('SIGHUP: a config whose backend option is out of range is refused with file
   const main = join(dir, 'main.cfg');
   await writeFile(join(dir, 'services.njk'), '{% for s in gets("/services/*/*") %}server {{ s.Key | base }} {{ s.Value }}\n{% endfor %}');
   await writeFile(cfg, resource('main', 'main.cfg', etcd.clientUrl));
-  const d = startDaemon(t, cfg);
+  const d = startDaemon(t, { config: cfg });
   const contents = (want: string, what: string) =>
     waitFor(async () => (await readFile(main, 'utf8').catch(() => '')) === want, { timeoutMs: 20_000, message: `${what}\n${d.dump()}` });
   await contents('server a 10.0.0.1:80\n', 'the first render');
-  await d.waitLog((l) => String(l.msg).startsWith('watching 1 resource'));
+  await d.waitEvent('watching');
 
   // The same resource now also reads Rancher metadata, with a max_wait the schema refuses.
   const next = `${resource('main', 'main.cfg', etcd.clientUrl)}  [resource.backend.rancher]\n  keys = ["/self"]\n  max_wait = 500\n`;
@@ -104,9 +107,9 @@ test('SIGHUP: a config whose backend option is out of range is refused with file
   const line = next.split('\n').findIndex((l) => l.includes('max_wait')) + 1;
   const mark = d.logs.length;
   d.signal('SIGHUP');
-  const refused = await d.waitLog((l) => /config reload refused/.test(String(l.msg)), { from: mark, message: 'the refusal' });
+  const refused = await d.waitEvent('config-reload-refused', { from: mark, message: 'the refusal' });
   assert.match(String(refused.err), new RegExp(`keyplate\\.toml:${line}:\\d+: resource\\[0\\]\\.backend\\.rancher\\.max_wait: must be from 1 to 120`));
-  assert.equal(d.logs.slice(mark).filter((l) => /config reload refused/.test(String(l.msg))).length, 1, 'logged once');
+  assert.equal(d.events('config-reload-refused', mark).length, 1, 'logged once');
   assert.ok(!d.exited, 'the daemon is still running');
   await kv.put('/services/web/b').value('10.0.0.2:80');
   await contents('server a 10.0.0.1:80\nserver b 10.0.0.2:80\n', 'a change after the refused reload to render with the old config');

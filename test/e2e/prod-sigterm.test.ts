@@ -14,7 +14,8 @@ import { startEtcd, v3Client } from '../helpers/etcd.ts';
 import { tempDir } from '../helpers/tmp.ts';
 import { waitFor } from '../helpers/wait.ts';
 import { freePort, httpGet, requireHaproxy, startBackend } from '../haproxy/harness.ts';
-import { alive, cmdline, descendants, startDaemon } from './prod-daemon.ts';
+import { startDaemon } from '../helpers/daemon.ts';
+import { alive, cmdline, descendants } from '../helpers/procs.ts';
 
 const TEMPLATE = (dir: string, port: number) => `global
     stats socket ${dir}/admin.sock mode 600 level admin
@@ -68,8 +69,8 @@ config_files = ["haproxy.cfg"]
 master_socket = "master.sock"
 admin_socket = "admin.sock"
 `);
-  const d = startDaemon(t, join(dir, 'keyplate.toml'), { cwd: dir });
-  const started = await d.waitLog((l) => l.msg === 'HAProxy started', { timeoutMs: 30_000, message: 'HAProxy to start' });
+  const d = startDaemon(t, { config: join(dir, 'keyplate.toml'), cwd: dir });
+  const started = await d.waitEvent('haproxy-started', { timeoutMs: 30_000, message: 'HAProxy to start' });
   const reply = await waitFor(async () => {
     const r = await httpGet(port, 'example.test');
     return r.status === 200 ? r : undefined;
@@ -108,5 +109,5 @@ admin_socket = "admin.sock"
   for (const [p, cmd] of watched) if ((await alive(p)) && (await cmdline(p)) === cmd) left.push(`${p} ${cmd}`);
   assert.deepEqual(left, [], 'every process keyplate started is gone');
   assert.deepEqual(await psLines(dir), [], 'ps shows nothing running from the test dir');
-  assert.ok(d.logs.some((l) => l.msg === 'stopped'), d.dump());
+  assert.ok(d.events('stopped').length > 0, d.dump());
 });

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { describe, it, type TestContext } from 'node:test';
 import { waitFor } from '../helpers/wait.ts';
-import { addApp, DOMAIN, dump, LABEL, PROXY_LABEL, startEmulator, startKeyplate, type Keyplate } from './rancher-harness.ts';
+import { addApp, DOMAIN, LABEL, PROXY_LABEL, startEmulator, startKeyplate, type Keyplate } from '../helpers/rancher-stack.ts';
 import { bodies, get, startBackend } from './rancher-net.ts';
 
 const INJECTED = '80\n  stats enable';
@@ -21,7 +21,7 @@ async function renderedText(kp: Keyplate): Promise<string> {
 }
 
 function skippedContainers(kp: Keyplate, from = 0): Set<string> {
-  return new Set(kp.logs.slice(from).filter((l) => l.level === 40 && String(l.msg).startsWith('skipped:')).map((l) => String(l.container)));
+  return new Set(kp.daemon.events('container-skipped', from, { level: 40 }).map((l) => String(l.container)));
 }
 
 describe('rancher-haproxy preset end to end: hostile metadata', () => {
@@ -45,9 +45,9 @@ describe('rancher-haproxy preset end to end: hostile metadata', () => {
     const forbidden = [...FORBIDDEN, `:${trap.port}`];
 
     await t.test('every hostile container and alias is rejected with a warning that names it', async () => {
-      await kp.waitLog((l) => String(l.msg).startsWith('skipped:'));
+      await kp.daemon.waitEvent('container-skipped');
       const named = skippedContainers(kp);
-      for (const [name] of hostile) assert.ok(named.has(name), `a warning names ${name}\n${dump(kp.logs)}`);
+      for (const [name] of hostile) assert.ok(named.has(name), `a warning names ${name}\n${kp.daemon.dump()}`);
       assert.ok(named.has('alias of stack app1'), 'the hostile alias is named by its stack');
       const newline = kp.logs.find((l) => l.container === 'hostile-newline');
       assert.match(String(newline?.msg), new RegExp(`label ${LABEL}=.*is not a port`));
@@ -77,12 +77,12 @@ describe('rancher-haproxy preset end to end: hostile metadata', () => {
         timeoutMs: 20_000,
         message: 'the good container added beside the hostile one to serve app1',
       });
-      await kp.waitLog((l) => l.container === 'hostile-live', { from: mark, message: 'a warning naming hostile-live' });
+      await kp.daemon.waitEvent('container-skipped', { from: mark, fields: { container: 'hostile-live' }, message: 'a warning naming hostile-live' });
       const text = await renderedText(kp);
       for (const bad of forbidden) assert.ok(!text.includes(bad), `rendered files contain ${JSON.stringify(bad)}`);
-      assert.equal(kp.logs.slice(mark).filter((l) => l.msg === 'haproxy reloaded').length, 0, 'applied live, no reload');
+      assert.equal(kp.daemon.events('haproxy-reload', mark).length, 0, 'applied live, no reload');
     });
 
-    assert.equal(await kp.stop(), 0, dump(kp.logs, -10));
+    assert.equal(await kp.stop(), 0, kp.daemon.dump(-10));
   });
 });

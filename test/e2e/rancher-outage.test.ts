@@ -9,14 +9,15 @@ import { describe, it, type TestContext } from 'node:test';
 import type { FailureMode } from '../emulator/rancher-metadata.ts';
 import { tempDir } from '../helpers/tmp.ts';
 import { waitFor } from '../helpers/wait.ts';
-import { addApp, DOMAIN, dump, fileStates, startEmulator, startKeyplate, type LogLine } from './rancher-harness.ts';
+import type { LogLine } from '../helpers/daemon.ts';
+import { addApp, DOMAIN, fileStates, startEmulator, startKeyplate } from '../helpers/rancher-stack.ts';
 import { bodies, makeCert, startBackend, type TestBackend } from './rancher-net.ts';
 
 const MODES: readonly FailureMode[] = ['refuse', 'status-500', 'hang', 'empty-containers'];
 
 /** keyplate noticed the outage: the watch or a read failed. */
 const outageLogged = (l: LogLine) =>
-  (l.level ?? 0) >= 40 && ['backend error', 'rancher watch failed, retrying', 'resource failed'].includes(String(l.msg));
+  (l.level ?? 0) >= 40 && ['backend-error', 'watch-failed'].includes(String(l.event));
 
 describe('rancher-haproxy preset end to end: metadata outages', () => {
   it('keeps every file and HAProxy serving through refuse, status-500, hang and empty-containers', async (t: TestContext) => {
@@ -37,10 +38,10 @@ describe('rancher-haproxy preset end to end: metadata outages', () => {
         const mark = kp.logs.length;
         await emu.fail(mode);
         addApp(emu, 'app1', 'web', during); // a change keyplate cannot see (or must not trust) now
-        await kp.waitLog(outageLogged, { from: mark, timeoutMs: 30_000, message: `keyplate to notice the ${mode} outage` });
+        await kp.daemon.waitLog(outageLogged, { from: mark, timeoutMs: 30_000, message: `keyplate to notice the ${mode} outage` });
         for (const r of await bodies(kp.ports.http, host, 4)) assert.match(r, /^200 /, 'HAProxy keeps serving');
         assert.equal(during.hits, 0, 'the change made during the outage is not applied');
-        assert.deepEqual(await fileStates(files), before, `every file is byte-identical, same inode\n${dump(kp.logs, mark)}`);
+        assert.deepEqual(await fileStates(files), before, `every file is byte-identical, same inode\n${kp.daemon.dump(mark)}`);
 
         await emu.recover();
         addApp(emu, 'app1', 'web', later);
@@ -52,6 +53,6 @@ describe('rancher-haproxy preset end to end: metadata outages', () => {
       });
     }
 
-    assert.equal(await kp.stop(), 0, dump(kp.logs, -10));
+    assert.equal(await kp.stop(), 0, kp.daemon.dump(-10));
   });
 });

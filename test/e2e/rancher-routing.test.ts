@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { describe, it, type TestContext } from 'node:test';
 import { waitFor } from '../helpers/wait.ts';
-import { addApp, DOMAIN, dump, PROXY_LABEL, startEmulator, startKeyplate, type Keyplate } from './rancher-harness.ts';
+import { addApp, DOMAIN, PROXY_LABEL, startEmulator, startKeyplate, type Keyplate } from '../helpers/rancher-stack.ts';
 import { bodies, get, startBackend, startProxyProtocolBackend, type TestBackend } from './rancher-net.ts';
 
 const VARIANTS = [
@@ -23,10 +23,10 @@ async function assertAppliedLive(kp: Keyplate, change: () => void, routed: () =>
   const mark = kp.logs.length;
   change();
   await waitFor(routed, { timeoutMs: 20_000, message: what });
-  await kp.waitLog((l) => l.msg === 'applied', { from: mark, message: `the "applied" log line for ${what}` });
-  const applied = kp.logs.slice(mark).filter((l) => l.msg === 'applied');
-  assert.deepEqual(applied.map((l) => l.method), applied.map(() => 'runtime'), `${what}: applied live\n${dump(kp.logs, mark)}`);
-  assert.equal(kp.logs.slice(mark).filter((l) => l.msg === 'haproxy reloaded').length, 0, `${what}: no reload`);
+  await kp.daemon.waitEvent('applied', { from: mark, message: `the "applied" event for ${what}` });
+  const applied = kp.daemon.events('applied', mark);
+  assert.deepEqual(applied.map((l) => l.method), applied.map(() => 'runtime'), `${what}: applied live\n${kp.daemon.dump(mark)}`);
+  assert.equal(kp.daemon.events('haproxy-reload', mark).length, 0, `${what}: no reload`);
   const after = await kp.showProc();
   assert.equal(after.reloads, before.reloads, `${what}: HAProxy's reload counter did not move`);
   assert.deepEqual(after.workers, before.workers, `${what}: same worker`);
@@ -84,7 +84,7 @@ describe('rancher-haproxy preset end to end: routing', () => {
 
       if (!v.longPoll) {
         await t.test('detects the server without long poll and polls /version', async () => {
-          await kp.waitLog((l) => String(l.msg).includes('does not support long polling'));
+          await kp.daemon.waitEvent('long-poll-unsupported');
         });
       }
 
@@ -122,7 +122,7 @@ describe('rancher-haproxy preset end to end: routing', () => {
         assert.match(await readFile(kp.files.map, 'utf8'), /^api\.dev\.tld app3$/m);
       });
 
-      assert.equal(await kp.stop(), 0, `keyplate exits 0 on SIGTERM\n${dump(kp.logs, -10)}`);
+      assert.equal(await kp.stop(), 0, `keyplate exits 0 on SIGTERM\n${kp.daemon.dump(-10)}`);
     });
   }
 });

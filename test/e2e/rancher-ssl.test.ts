@@ -10,7 +10,7 @@ import { dirname } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
 import { tempDir } from '../helpers/tmp.ts';
 import { waitFor } from '../helpers/wait.ts';
-import { addApp, DOMAIN, dump, fileStates, startEmulator, startKeyplate } from './rancher-harness.ts';
+import { addApp, DOMAIN, fileStates, startEmulator, startKeyplate } from '../helpers/rancher-stack.ts';
 import { get, makeCert, startBackend } from './rancher-net.ts';
 
 const MARKER = '# keyplate: generated from Rancher metadata';
@@ -65,12 +65,12 @@ describe('rancher-haproxy preset end to end: SSL and stats', () => {
         timeoutMs: 20_000,
         message: 'HTTPS to serve the rotated certificate',
       });
-      await kp.waitLog((l) => l.msg === 'applied', { from: mark });
-      assert.deepEqual(kp.logs.slice(mark).filter((l) => l.msg === 'applied').map((l) => l.method), ['reload']);
+      await kp.daemon.waitEvent('applied', { from: mark });
+      assert.deepEqual(kp.daemon.events('applied', mark).map((l) => l.method), ['reload']);
       assert.equal((await stat(kp.files.pem)).mode & 0o777, 0o600);
     });
 
-    assert.equal(await kp.stop(), 0, dump(kp.logs, -10));
+    assert.equal(await kp.stop(), 0, kp.daemon.dump(-10));
   });
 
   it('decodes a base64 certificate (SSL_BASE64_ENCODED) and honours SSL_REDIRECTION_TYPE=302', async (t: TestContext) => {
@@ -91,7 +91,7 @@ describe('rancher-haproxy preset end to end: SSL and stats', () => {
     assert.equal(redirect.status, 302);
     assert.equal(redirect.headers.location, `https://app1.${DOMAIN}/`);
     assert.equal((await get(kp.ports.stats, 'localhost').catch((e: Error) => e)) instanceof Error, true, 'stats is off by default');
-    assert.equal(await kp.stop(), 0, dump(kp.logs, -10));
+    assert.equal(await kp.stop(), 0, kp.daemon.dump(-10));
   });
 
   it('never overwrites an operator-mounted PEM (no marker), with or without a certificate in the metadata', async (t: TestContext) => {
@@ -126,6 +126,6 @@ describe('rancher-haproxy preset end to end: SSL and stats', () => {
     assert.deepEqual(after, mounted, 'same bytes, same inode');
     assert.equal((await stat(kp.files.pem)).mode & 0o777, 0o640, 'mode untouched');
     assert.equal((await get(kp.ports.https, `app1.${DOMAIN}`, { ca: operator.cert })).certFingerprint, operator.fingerprint256);
-    assert.equal(await kp.stop(), 0, dump(kp.logs, -10));
+    assert.equal(await kp.stop(), 0, kp.daemon.dump(-10));
   });
 });

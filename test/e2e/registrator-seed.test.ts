@@ -6,19 +6,18 @@
  * SIGTERM ends keyplate with exit 0 and nothing left running.
  */
 import assert from 'node:assert/strict';
-import { spawn, execFile } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { chmod, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
-import { fileURLToPath } from 'node:url';
+import { REPO, startDaemon } from '../helpers/daemon.ts';
 import { startEtcd, v2Put, v3Client, type EtcdServer } from '../helpers/etcd.ts';
 import { requireHaproxy } from '../helpers/haproxy.ts';
 import { FayrusRegistrator, GliderlabsRegistrator, serviceId, type Service } from '../helpers/registrator.ts';
 import { tempDir } from '../helpers/tmp.ts';
 import { waitFor } from '../helpers/wait.ts';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const SEED_CONFIG = join(ROOT, 'examples/registrator-etcd/config.toml');
+const SEED_CONFIG = join(REPO, 'examples/registrator-etcd/config.toml');
 const REAL_HAPROXY = '/usr/sbin/haproxy';
 
 /**
@@ -45,47 +44,6 @@ if [ "$daemon" = 1 ]; then
 fi
 exec ${REAL_HAPROXY} "$@"
 `;
-}
-
-interface Child {
-  readonly pid: number;
-  output(): string;
-  /** Resolves with the exit code (null when killed by a signal). */
-  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  running(): boolean;
-}
-
-/** `node --import tsx src/bin.ts run -c <seed>` in its own process group; killed when the test ends. */
-function startKeyplate(t: TestContext, env: Record<string, string>): Child {
-  const proc = spawn(process.execPath, ['--import', 'tsx', 'src/bin.ts', 'run', '-c', SEED_CONFIG], {
-    cwd: ROOT,
-    env,
-    detached: true,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  const collect = (b: Buffer) => {
-    out = (out + b.toString()).slice(-200_000);
-  };
-  proc.stdout!.on('data', collect);
-  proc.stderr!.on('data', collect);
-  let done = false;
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    proc.once('exit', (code, signal) => {
-      done = true;
-      resolve({ code, signal });
-    }),
-  );
-  t.after(async () => {
-    if (done) return;
-    try {
-      process.kill(-proc.pid!, 'SIGKILL');
-    } catch {
-      // already gone
-    }
-    await exited;
-  });
-  return { pid: proc.pid!, output: () => out, exited, running: () => !done };
 }
 
 function groupAlive(pgid: number): boolean {
@@ -157,22 +115,26 @@ async function seedScenario(t: TestContext, etcd: EtcdServer, flavour: Flavour):
   await flavour.put('/config/api/host_port', '8080');
   for (const s of [...redis, ...redisTest, ...web]) await flavour.register(s);
 
-  const child = startKeyplate(t, {
-    ...(process.env as Record<string, string>),
-    PATH: `${binDir}:${process.env.PATH ?? '/usr/bin:/bin'}`,
-    ETCD_NODE: etcd.clientUrl,
-    HAPROXY_CONFIG: dst,
-    HAPROXY_PID_FILE: join(dir, 'haproxy.pid'),
+  const child = startDaemon(t, {
+    config: SEED_CONFIG,
+    listen: false,
+    env: {
+      ...(process.env as Record<string, string>),
+      PATH: `${binDir}:${process.env.PATH ?? '/usr/bin:/bin'}`,
+      ETCD_NODE: etcd.clientUrl,
+      HAPROXY_CONFIG: dst,
+      HAPROXY_PID_FILE: join(dir, 'haproxy.pid'),
+    },
   });
   const rendered = async (pred: (cfg: string) => boolean, what: string): Promise<string> => {
     try {
       return await waitFor(async () => {
-        if (!child.running()) throw new Error('keyplate exited');
+        if (child.exited) throw new Error('keyplate exited');
         const cfg = await readFile(dst, 'utf8').catch(() => '');
         return pred(cfg) ? cfg : undefined;
       }, { timeoutMs: 20_000, intervalMs: 50, message: what });
     } catch (e) {
-      throw new Error(`${(e as Error).message}\n--- keyplate output ---\n${child.output().slice(-6_000)}`);
+      throw new Error(`${(e as Error).message}\n--- keyplate output ---\n${child.dump()}`);
     }
   };
 
@@ -217,10 +179,10 @@ async function seedScenario(t: TestContext, etcd: EtcdServer, flavour: Flavour):
   assert.ok((await calls()).every((l) => l.startsWith('rc=0 ')), `every reload validated: ${(await calls()).join(' | ')}`);
 
   // 5. SIGTERM: exit 0, the process group is gone, no HAProxy (or anything) runs on our files.
-  process.kill(child.pid, 'SIGTERM');
-  await waitFor(() => !child.running(), { timeoutMs: 15_000, message: 'keyplate to exit on SIGTERM' });
-  const exit = await child.exited;
-  assert.deepEqual(exit, { code: 0, signal: null }, child.output().slice(-3_000));
+  child.signal('SIGTERM');
+  await waitFor(() => child.exited, { timeoutMs: 15_000, message: 'keyplate to exit on SIGTERM' });
+  const exit = await child.exit;
+  assert.deepEqual(exit, { code: 0, signal: null }, child.dump());
   await waitFor(() => !groupAlive(child.pid), { timeoutMs: 5_000, message: "keyplate's process group to be empty" });
   assert.deepEqual(await processesMentioning(dir), []);
 }

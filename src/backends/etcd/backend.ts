@@ -87,21 +87,21 @@ export class EtcdBackend implements Backend {
     const v3 = await this.#api(3, signal);
     const n3 = await v3.countKeys(prefixes, signal).catch((e: unknown) => e as Error);
     if (typeof n3 === 'number' && n3 > 0) {
-      log.info({ version: 3, keys: n3 }, `etcd: using the v3 API (${n3} key(s) under ${where} in the v3 keyspace)`);
+      log.info({ event: 'etcd-api', version: 3, keys: n3 }, `etcd: using the v3 API (${n3} key(s) under ${where} in the v3 keyspace)`);
       return this.#keep(v3);
     }
     const v2 = await this.#api(2, signal);
     const n2 = await v2.countKeys(prefixes, signal).catch((e: unknown) => e as Error);
     if (typeof n2 === 'number' && n2 > 0) {
       log.info(
-        { version: 2, keys: n2 },
+        { event: 'etcd-api', version: 2, keys: n2 },
         `etcd: using the v2 API: no keys under ${where} in the v3 keyspace but ${n2} in the v2 keyspace (as written by gliderlabs/registrator)`,
       );
       return this.#keep(v2);
     }
     if (typeof n3 !== 'number') throw n3; // v3 unreachable and v2 has nothing: no basis for a choice
     const v2note = typeof n2 === 'number' ? 'nor in v2' : `and v2 is not available (${errorMessage(n2)})`;
-    log.info({ version: 3 }, `etcd: using the v3 API (no keys under ${where} yet in v3 ${v2note})`);
+    log.info({ event: 'etcd-api', version: 3 }, `etcd: using the v3 API (no keys under ${where} yet in v3 ${v2note})`);
     log.warn(`etcd: no keys under ${where} in either API. If your writer uses the v2 API (gliderlabs/registrator), set version = 2; ${KEYSPACE_SPLIT}.`);
     return this.#keep(v3);
   }

@@ -103,7 +103,7 @@ export class V2Watches {
   #handle(sub: Subscription, prefix: KeyPath, body: V2Body, status: number, next: bigint | undefined): bigint | undefined {
     if (body.errorCode === EVENT_INDEX_CLEARED) {
       const current = body.index !== undefined ? BigInt(body.index) : undefined;
-      this.logger.warn({ prefix, waitIndex: next?.toString() }, 'etcd v2 event index cleared: resync');
+      this.logger.warn({ event: 'watch-compacted', prefix, waitIndex: next?.toString() }, 'etcd v2 event index cleared: resync');
       this.#emit(sub, {
         type: 'resync',
         reason: `etcd v2 no longer has the events from index ${next ?? '?'} on (${body.message ?? 'event index cleared'})`,
@@ -129,13 +129,13 @@ export class V2Watches {
     const first = sub.failing.size === 0;
     sub.failing.add(prefix);
     if (!first && willRetry) return;
-    this.logger.warn({ prefix, err: errorMessage(e) }, willRetry ? 'etcd v2 watch failed; retrying' : 'etcd v2 watch failed; giving up');
+    this.logger.warn({ event: 'watch-failed', prefix, err: errorMessage(e) }, willRetry ? 'etcd v2 watch failed; retrying' : 'etcd v2 watch failed; giving up');
     this.#emit(sub, { type: 'error', error: toBackendError(this.conn.name, `etcd v2 watch of ${prefix}`, e), willRetry });
   }
 
   #recovered(sub: Subscription, prefix: KeyPath): void {
     if (!sub.failing.delete(prefix) || sub.failing.size > 0) return;
-    this.logger.info({ prefix }, 'etcd v2 watch reconnected');
+    this.logger.info({ event: 'watch-reconnected', prefix }, 'etcd v2 watch reconnected');
     this.#emit(sub, { type: 'connected' });
   }
 

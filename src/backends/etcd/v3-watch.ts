@@ -171,7 +171,7 @@ export class V3WatchHub {
 
   #onCompacted(t: Target, compactRev: bigint): void {
     const wanted = t.next;
-    this.logger.warn({ prefix: t.prefix, compactRevision: compactRev.toString() }, 'etcd v3 watch history compacted: resync');
+    this.logger.warn({ event: 'watch-compacted', prefix: t.prefix, compactRevision: compactRev.toString() }, 'etcd v3 watch history compacted: resync');
     // etcd has already dropped this watcher; restart it at the oldest revision it still has, so
     // replaying from there over the consumer's fresh read converges.
     t.next = compactRev;
@@ -198,7 +198,7 @@ export class V3WatchHub {
     this.#teardown();
     const error = toBackendError(this.conn.name, 'etcd v3 watch disconnected', cause);
     const log = { err: errorMessage(cause) };
-    if (firstFailure) this.logger.warn(log, 'etcd v3 watch lost its connection; reconnecting');
+    if (firstFailure) this.logger.warn({ event: 'watch-failed', ...log }, 'etcd v3 watch lost its connection; reconnecting');
     else this.logger.debug(log, 'etcd v3 watch reconnect attempt failed');
     for (const t of this.#targets.values()) {
       t.created = false;

@@ -64,7 +64,7 @@ export async function watchVersion(
         if (quick >= QUICK_ANSWERS_TO_DOWNGRADE) {
           longPoll = false;
           o.logger.warn(
-            { url: o.client.baseUrl, pollIntervalMs: o.pollIntervalMs },
+            { event: 'long-poll-unsupported', url: o.client.baseUrl, pollIntervalMs: o.pollIntervalMs },
             'rancher metadata server does not support long polling (it answers at once); polling /version instead',
           );
         }
@@ -73,7 +73,7 @@ export async function watchVersion(
         next = await o.client.version(signal);
       }
       if (failures > 0) {
-        o.logger.info({ failures }, 'rancher metadata reachable again');
+        o.logger.info({ event: 'watch-reconnected', failures }, 'rancher metadata reachable again');
         failures = 0;
         emit({ type: 'connected' });
       }
@@ -86,7 +86,7 @@ export async function watchVersion(
       emit({ type: 'error', error, willRetry: error.retryable });
       if (!error.retryable) return;
       const delay = backoff(rancherRetry(o.backoffMaxMs), failures - 1, o.random) ?? o.backoffMaxMs;
-      o.logger.warn({ err: error.message, failures, retryInMs: Math.round(delay) }, 'rancher watch failed, retrying');
+      o.logger.warn({ event: 'watch-failed', err: error.message, failures, retryInMs: Math.round(delay) }, 'rancher watch failed, retrying');
       await abortableSleep(delay, signal, clock).catch(() => undefined);
     }
   }
