@@ -1,6 +1,7 @@
 /**
- * Wiring shared by the commands: the logger, the template engine, the command runner and the
- * pipeline bound to them. Side effects (env, fetch, streams) come in through CliIo.
+ * The composition root: config → feeds → runner → pipeline → applier → status. Commands in cli/
+ * parse flags and print; everything they run is assembled here. Side effects (env, fetch,
+ * streams, signals) come in through CliIo.
  */
 import type { Logger } from 'pino';
 import type { AppConfig } from './config/types.ts';
@@ -13,6 +14,10 @@ import type { HaproxyApplier } from './haproxy/applier.ts';
 import { processResource, RejectedRenders } from './pipeline/process.ts';
 import { createTemplateEngine, type TemplateEngine } from './template/index.ts';
 import type { ProcessFn } from './runner/resource-loop.ts';
+import { baseDirOf, createFeeds, createRunner, selectResources, type RunSummary } from './runner/runner.ts';
+import { mergeFeeds } from './runner/merge.ts';
+import type { KeyTree } from './tree/key-tree.ts';
+import { errorMessage, ExitCode, exitCodeOf, type ExitCodeValue } from './errors.ts';
 
 export interface CliIo {
   readonly stdout: NodeJS.WritableStream;
@@ -74,4 +79,138 @@ export function makeProcess(engine: TemplateEngine, logger: Logger, io: CliIo, h
       spec,
       { ...opts, rejected },
     );
+}
+
+export interface PassOptions {
+  readonly noop: boolean;
+  readonly only?: readonly string[];
+  readonly intervalMs?: number;
+}
+
+/** Every resource once through the pipeline (run --onetime, check --render, render). */
+export async function renderOnce(config: AppConfig, logger: Logger, io: CliIo, opts: PassOptions, signal?: AbortSignal): Promise<RunSummary> {
+  const runner = createRunner(config, { process: makeProcess(makeEngine(io, logger), logger, io), logger, env: io.env, fetch: io.fetch }, opts);
+  try {
+    return await runner.runOnce(signal);
+  } finally {
+    await runner.close();
+  }
+}
+
+/** The merged, prefix-stripped tree each resource's templates would see, read once from its backends. */
+export async function readTrees(config: AppConfig, logger: Logger, io: CliIo, only?: readonly string[], signal?: AbortSignal): Promise<Map<string, KeyTree>> {
+  const out = new Map<string, KeyTree>();
+  for (const spec of selectResources(config, only)) {
+    const feeds = createFeeds(spec, { logger: logger.child({ resource: spec.name }), env: io.env, fetch: io.fetch, baseDir: baseDirOf(config) });
+    try {
+      for (const f of feeds) await f.load(signal);
+      out.set(spec.name, mergeFeeds(feeds, () => {}));
+    } finally {
+      await Promise.all(feeds.map((f) => f.backend.close().catch(() => {})));
+    }
+  }
+  return out;
+}
+
+export interface DaemonOptions extends PassOptions {
+  /** Address of the status listener, or none. */
+  readonly listen?: string;
+  /** Re-read the config on SIGHUP (through `io.onSignal`). */
+  readonly reload: () => Promise<AppConfig>;
+}
+
+/**
+ * The daemon: HAProxy (when configured), the runner, the status listener, SIGHUP config reloads.
+ * Resolves with the exit code once `signal` aborts and everything drained.
+ */
+export async function serve(config: AppConfig, logger: Logger, io: CliIo, opts: DaemonOptions, signal?: AbortSignal): Promise<ExitCodeValue> {
+  const engine = makeEngine(io, logger);
+  const names = config.resources.map((r) => r.name);
+  // HAProxy supervision and the status listener load only when used: start-up time matters.
+  const host: HaproxyApplier | undefined =
+    config.haproxy && !opts.noop ? new (await import('./haproxy/applier.ts')).HaproxyApplier(config.haproxy, names, { logger, env: io.env }) : undefined;
+  const stop = new AbortController();
+  const status = opts.listen ? await import('./status/index.ts') : undefined;
+  let fatal: unknown;
+  const die = (e: unknown) => {
+    fatal ??= e;
+    logger.fatal({ err: errorMessage(e) }, 'stopping');
+    stop.abort(e);
+  };
+  signal?.addEventListener('abort', () => stop.abort(signal.reason), { once: true });
+  const runner = createRunner(
+    config,
+    {
+      process: makeProcess(engine, logger, io, host),
+      logger,
+      env: io.env,
+      fetch: io.fetch,
+      onCycle: (o) => {
+        metrics?.observeCycle(o);
+        if (o.ok && host?.serves(o.resource)) host.resourceReady(o.resource, stop.signal).catch(die);
+      },
+    },
+    opts,
+  );
+  // onCycle only fires once the runner runs, so it may use `metrics` defined after the runner.
+  const metrics = status?.createMetrics({ status: () => runner.status(), haproxy: () => host?.controller });
+  host?.closed.catch(die);
+  if (opts.listen && status && metrics) {
+    const freshnessMs = config.http?.freshnessMs ?? 60_000;
+    const { healthReport } = status;
+    await status.startStatusServer({
+      listen: opts.listen,
+      signal: stop.signal,
+      logger: logger.child({ component: 'http' }),
+      health: () => healthReport(runner.status(), Date.now(), { freshnessMs }),
+      metrics: () => metrics.metricsText(),
+      contentType: metrics.contentType,
+    });
+  }
+  let reloading = Promise.resolve();
+  let current = config;
+  const offHup = io.onSignal?.('SIGHUP', () => {
+    reloading = reloading.then(async () => {
+      current = (await reloadConfig(logger, engine, current, opts.reload, (c) => runner.reconfigure(c))) ?? current;
+    });
+  });
+  // a daemon lives until it is stopped, even when nothing else holds the event loop (an offline
+  // backend's watch, no HAProxy yet): without this, node exits with 13 (unsettled top-level await)
+  const keepAlive = setInterval(() => {}, 2 ** 30);
+  try {
+    await runner.start(stop.signal);
+  } finally {
+    clearInterval(keepAlive);
+    offHup?.();
+    await reloading;
+    await host?.stop().catch((e) => logger.error({ event: 'haproxy-stop-failed', err: errorMessage(e) }, 'stopping HAProxy failed'));
+  }
+  logger.info({ event: 'stopped' }, 'stopped');
+  return fatal === undefined ? ExitCode.OK : exitCodeOf(fatal);
+}
+
+const withoutOrigin = (v: unknown) => JSON.stringify(v ?? null, (k, x) => (k === 'origin' ? undefined : x));
+
+/** SIGHUP: validate the whole new config (and compile every template) and build its loops before swapping; a bad one changes nothing. */
+async function reloadConfig(
+  logger: Logger,
+  engine: TemplateEngine,
+  current: AppConfig,
+  load: () => Promise<AppConfig>,
+  reconfigure: (next: AppConfig) => Promise<unknown>,
+): Promise<AppConfig | undefined> {
+  logger.info({ event: 'config-reloading' }, 'SIGHUP: re-reading the configuration');
+  try {
+    const next = await load();
+    for (const res of next.resources) for (const t of res.templates) engine.compileFile(t.src, res.name);
+    if (withoutOrigin(next.haproxy) !== withoutOrigin(current.haproxy)) {
+      logger.warn({ event: 'config-restart-needed' }, 'the [haproxy] section changed: restart keyplate to apply it (the resources of the new config are applied now)');
+    }
+    const summary = await reconfigure(next);
+    logger.info({ event: 'config-reloaded', ...(summary as object) }, 'configuration reloaded');
+    return next;
+  } catch (e) {
+    logger.error({ event: 'config-reload-refused', err: errorMessage(e) }, 'config reload refused: the new configuration is invalid; still running the previous one');
+    return undefined;
+  }
 }

@@ -4,9 +4,8 @@
  * writing anything or running commands.
  */
 import { ExitCode, type ExitCodeValue } from '../errors.ts';
-import { createRunner } from '../runner/runner.ts';
-import { loadWithLogger, makeEngine, makeProcess, type CliIo, type GlobalFlags } from '../app.ts';
-import { formatSummary } from './run.ts';
+import { loadWithLogger, makeEngine, renderOnce, type CliIo, type GlobalFlags } from '../app.ts';
+import { formatSummary } from './summary.ts';
 
 export interface CheckFlags extends GlobalFlags {
   readonly render?: boolean;
@@ -24,12 +23,7 @@ export async function checkCommand(io: CliIo, flags: CheckFlags, signal?: AbortS
   }
   io.stdout.write(`${config.file}: ok (${config.resources.length} resource(s), ${templates} template(s))\n`);
   if (!flags.render) return ExitCode.OK;
-  const runner = createRunner(config, { process: makeProcess(engine, logger, io), logger, env: io.env, fetch: io.fetch }, { noop: true });
-  try {
-    const summary = await runner.runOnce(signal);
-    io.stdout.write(formatSummary(summary));
-    return summary.exitCode;
-  } finally {
-    await runner.close();
-  }
+  const summary = await renderOnce(config, logger, io, { noop: true }, signal);
+  io.stdout.write(formatSummary(summary));
+  return summary.exitCode;
 }

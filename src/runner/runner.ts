@@ -115,21 +115,34 @@ export interface ReconfigureSummary {
   readonly unchanged: readonly string[];
 }
 
+/** The directory relative paths of a config resolve against (its file's, or the cwd for command-line configs). */
+export function baseDirOf(config: AppConfig): string {
+  return config.file.startsWith('<') ? process.cwd() : config.file.replace(/\/[^/]*$/, '') || '/';
+}
+
+/** One Feed per backend of a resource (no I/O until they load). `intervalMs` applies to backends without their own. */
+export function createFeeds(
+  spec: ResourceSpec,
+  deps: Pick<RunnerDeps, 'env' | 'fetch' | 'createBackend'> & { readonly logger: Logger; readonly clock?: Clock; readonly baseDir: string },
+  intervalMs?: number,
+): Feed[] {
+  return spec.backends.map((b) => {
+    const blog = deps.logger.child({ backend: b.name });
+    const ctx: BackendContext = { logger: blog, env: deps.env, fetch: deps.fetch ?? globalThis.fetch, baseDir: deps.baseDir };
+    const withInterval = intervalMs !== undefined && b.intervalMs === undefined ? { ...b, intervalMs } : b;
+    return new Feed(withInterval, (deps.createBackend ?? createBackend)(b.kind, b.name, b.options, ctx), blog, deps.clock ?? systemClock);
+  });
+}
+
 export function createRunner(config: AppConfig, deps: RunnerDeps, opts: RunnerOptions): Runner & {
   /** Daemon mode: swap to a new config, restarting only the resources whose definition changed. */
   reconfigure(next: AppConfig): Promise<ReconfigureSummary>;
 } {
   const clock = deps.clock ?? systemClock;
-  const baseDirOf = (c: AppConfig) => (c.file.startsWith('<') ? process.cwd() : c.file.replace(/\/[^/]*$/, '') || '/');
   const build = (spec: ResourceSpec, baseDir: string): ResourceLoop => {
     const log = deps.logger.child({ resource: spec.name });
-    const sources = spec.backends.map((b) => {
-      const blog = log.child({ backend: b.name });
-      const ctx: BackendContext = { logger: blog, env: deps.env, fetch: deps.fetch ?? globalThis.fetch, baseDir };
-      const withInterval = opts.intervalMs !== undefined && b.intervalMs === undefined ? { ...b, intervalMs: opts.intervalMs } : b;
-      return new Feed(withInterval, (deps.createBackend ?? createBackend)(b.kind, b.name, b.options, ctx), blog, clock);
-    });
-    return new ResourceLoop(spec, sources, { process: deps.process, logger: log, clock, onCycle: deps.onCycle });
+    const feeds = createFeeds(spec, { ...deps, logger: log, clock, baseDir }, opts.intervalMs);
+    return new ResourceLoop(spec, feeds, { process: deps.process, logger: log, clock, onCycle: deps.onCycle });
   };
   const closeWorker = (w: ResourceLoop) => Promise.all(w.sources.map((s) => s.backend.close().catch(() => {})));
   let workers = selectResources(config, opts.only).map((spec) => build(spec, baseDirOf(config)));
