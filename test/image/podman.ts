@@ -62,13 +62,13 @@ export function containerName(t: After, label: string): string {
   return name;
 }
 
-/** The first ```sh block after the heading `title` in docs/docker.md. */
-export async function docsBlock(title: string): Promise<string> {
+/** The `nth` (from 0) ```sh block after the heading `title` in docs/docker.md. */
+export async function docsBlock(title: string, nth = 0): Promise<string> {
   const text = await readFile(join(REPO, 'docs/docker.md'), 'utf8');
   const at = text.indexOf(`\n${title}\n`);
   if (at < 0) throw new Error(`docs/docker.md: no heading "${title}"`);
-  const m = /```sh\n([\s\S]*?)```/.exec(text.slice(at));
-  if (!m) throw new Error(`docs/docker.md: no sh block after "${title}"`);
+  const m = [...text.slice(at).matchAll(/```sh\n([\s\S]*?)```/g)][nth];
+  if (!m) throw new Error(`docs/docker.md: no sh block #${nth} after "${title}"`);
   return m[1];
 }
 
