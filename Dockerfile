@@ -9,7 +9,8 @@
 # Node 20: the image tests (npm run test:image) build this file with podman against a local
 # stand-in of the base image that carries this host's Node, so only that major can be verified.
 #
-# See docs/docker.md. test/e2e/entrypoint.test.ts parses this file and runs its ENTRYPOINT and
+# See docs/docker.md. test/image/ builds and runs this image with podman (npm run test:image);
+# test/e2e/entrypoint.test.ts parses this file and runs its ENTRYPOINT and
 # HEALTHCHECK on the host: keep instructions in the plain forms it understands.
 
 # --- build: TypeScript → dist/ --------------------------------------------------------------
