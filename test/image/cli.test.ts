@@ -4,10 +4,12 @@
  * `keyplate run`. The preset reads the Rancher metadata emulator on the host (--network=host).
  */
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { describe, it, before, after } from 'node:test';
 import { startRancherMetadata, type RancherMetadataEmulator } from '../emulator/rancher-metadata.ts';
 import { rancherHaproxyWorld } from '../emulator/world.ts';
-import { docsBlock, ensureImage, IMAGE, podman, runDocsCommand, type Result } from './podman.ts';
+import { docsBlock, ensureImage, IMAGE, podman, REPO, runDocsCommand, type Result } from './podman.ts';
 
 describe('podman run --rm keyplate <command>', { timeout: 300_000 }, () => {
   let emu: RancherMetadataEmulator;
@@ -43,6 +45,11 @@ describe('podman run --rm keyplate <command>', { timeout: 300_000 }, () => {
 
   it('keys prints the metadata key tree the templates see', () => {
     assert.match(ok('keys').stdout, /^\/self\/service\/metadata\/aliases\/app1\/0 = "www"$/m);
+  });
+
+  it('version prints keyplate, the Node in the image and its Debian HAProxy', async () => {
+    const pkg = JSON.parse(await readFile(join(REPO, 'package.json'), 'utf8')) as { version: string };
+    assert.match(ok('version').stdout, new RegExp(`^keyplate ${pkg.version.replaceAll('.', '\\.')}\nnode v\\d+\\.\\d+\\.\\d+\nhaproxy 2\\.6\\.\\S+ \\(/usr/sbin/haproxy\\)\n$`));
   });
 
   it('anything else goes to keyplate run (here a one-time noop pass)', async () => {

@@ -52,7 +52,8 @@ test('npm pack + npm install -g gives a working keyplate without devDependencies
   const env = { PATH: `${join(prefix, 'bin')}:/usr/local/bin:/usr/bin:/bin`, HOME: tmp };
   const version = await run('keyplate', ['--version'], { cwd: tmp, env });
   assert.equal(version.code, 0, version.stderr);
-  assert.equal(version.stdout.trim(), pkg.version);
+  assert.equal(version.stdout.split('\n')[0], `keyplate ${pkg.version}`);
+  assert.equal((await run('keyplate', ['version'], { cwd: tmp, env })).stdout, version.stdout);
 
   const render = await run('keyplate', ['render', '-c', join(root, 'examples/registrator-etcd/offline.toml')], { cwd: tmp, env });
   assert.equal(render.code, 0, render.stderr);
