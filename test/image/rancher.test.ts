@@ -34,10 +34,19 @@ function httpsGet(port: number, host: string): Promise<{ status: number; body: s
   });
 }
 
-async function statsGet(port: number, auth?: string): Promise<number> {
-  const r = await fetch(`http://127.0.0.1:${port}/`, { headers: auth ? { authorization: `Basic ${Buffer.from(auth).toString('base64')}` } : {}, signal: AbortSignal.timeout(10_000) });
-  await r.text();
-  return r.status;
+async function statsGet(port: number, auth?: string, path = '/'): Promise<{ status: number; body: string }> {
+  const r = await fetch(`http://127.0.0.1:${port}${path}`, { headers: auth ? { authorization: `Basic ${Buffer.from(auth).toString('base64')}` } : {}, signal: AbortSignal.timeout(10_000) });
+  return { status: r.status, body: await r.text() };
+}
+
+/** backend → status of its (only) server, from the stats CSV (`UP`, `DOWN`, `no check`, ...). */
+async function serverStates(port: number, auth: string): Promise<Record<string, string>> {
+  const { body } = await statsGet(port, auth, '/;csv');
+  const [head, ...rows] = body.trim().split('\n');
+  const cols = head.replace(/^# /, '').split(',');
+  const out: Record<string, string> = {};
+  for (const r of rows.map((l) => l.split(','))) if (!['FRONTEND', 'BACKEND'].includes(r[1])) out[r[0]] = r[cols.indexOf('status')];
+  return out;
 }
 
 test('the image runs the rancher-haproxy preset as docs/docker.md shows it', { timeout: 300_000 }, async (t) => {
@@ -83,14 +92,21 @@ test('the image runs the rancher-haproxy preset as docs/docker.md shows it', { t
   assert.equal((await httpsGet(ports.https, `nope.${DOMAIN}`)).status, 503, 'an unknown host goes to be_sorry');
 
   // stats behind basic auth, with the password the docs read from a file
-  assert.equal(await statsGet(ports.stats), 401);
-  assert.equal(await statsGet(ports.stats, 'haproxy:wrong'), 401);
-  assert.equal(await statsGet(ports.stats, `haproxy:${password}`), 200);
+  assert.equal((await statsGet(ports.stats)).status, 401);
+  assert.equal((await statsGet(ports.stats, 'haproxy:wrong')).status, 401);
+  assert.equal((await statsGet(ports.stats, `haproxy:${password}`)).status, 200);
 
   // a metadata change is followed live: a new stack gets routed
   emu.addContainer('app2', 'web', { primary_ip: '127.0.0.1', labels: { 'map-public-http': String(app2.port) } });
   const r2 = await waitFor(async () => { const x = await httpsGet(ports.https, `app2.${DOMAIN}`); return x.status === 200 ? x : undefined; }, { timeoutMs: 30_000, message: `app2 to be routed\n${await logs()}` });
   assert.equal(r2.body, 'app2');
+
+  // HAPROXY_SERVER_CHECK=true: servers are health-checked; one whose port is closed goes DOWN
+  const closed = await freePort();
+  emu.addContainer('dead', 'web', { primary_ip: '127.0.0.1', labels: { 'map-public-http': String(closed) } });
+  const states = await waitFor(async () => { const s = await serverStates(ports.stats, `haproxy:${password}`); return s.dead === 'DOWN' ? s : undefined; }, { timeoutMs: 30_000, intervalMs: 250, message: 'the dead server to be checked DOWN' });
+  assert.equal(states.app1, 'UP', `app1 is checked and up (unchecked would be "no check"): ${JSON.stringify(states)}`);
+  assert.equal(states.app2, 'UP');
 
   // access logs on the container's stdout (HAPROXY_LOG=stdout)
   await waitFor(async () => (await podman(['logs', name])).stdout.includes(`"GET / HTTP/1.1"`), { timeoutMs: 15_000, message: 'an access log line in podman logs (stdout)' });
