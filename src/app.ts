@@ -128,7 +128,7 @@ export async function serve(config: AppConfig, logger: Logger, io: CliIo, opts: 
   const names = config.resources.map((r) => r.name);
   // HAProxy supervision and the status listener load only when used: start-up time matters.
   const host: HaproxyApplier | undefined =
-    config.haproxy && !opts.noop ? new (await import('./haproxy/applier.ts')).HaproxyApplier(config.haproxy, names, { logger, env: io.env }) : undefined;
+    config.haproxy && !opts.noop ? new (await import('./haproxy/applier.ts')).HaproxyApplier(config.haproxy, names, { logger, env: io.env, logOutput: io.stdout }) : undefined;
   const stop = new AbortController();
   const status = opts.listen ? await import('./status/index.ts') : undefined;
   let fatal: unknown;

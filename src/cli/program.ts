@@ -1,5 +1,5 @@
 /**
- * The command line: `run`, `render`, `keys`, `check`. `main` returns the exit code (documented in
+ * The command line: `run`, `render`, `keys`, `check`, `version`. `main` returns the exit code (documented in
  * README); bin.ts sets process.exitCode so pending log lines flush.
  */
 import { Command, CommanderError, Option } from 'commander';
@@ -7,14 +7,13 @@ import { errorMessage, ExitCode, exitCodeOf, isAppError, type ExitCodeValue } fr
 import type { CliIo } from '../app.ts';
 // Command modules load on use, so `--help`, `--version` and simple commands start fast.
 
-export const VERSION = '0.1.0';
-
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 
 export function createProgram(io: CliIo, setCode: (code: ExitCodeValue) => void, signal?: AbortSignal): Command {
   const program = new Command('keyplate')
     .description('Render configs from etcd, Rancher metadata, env and files; check, install atomically, reload safely.')
-    .version(VERSION)
+    // handled by main() before parsing: the versions of keyplate, Node and HAProxy (like `version`)
+    .option('-V, --version', 'print the versions of keyplate, Node.js and HAProxy')
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
     .showHelpAfterError();
@@ -58,6 +57,10 @@ export function createProgram(io: CliIo, setCode: (code: ExitCodeValue) => void,
     .option('--render', 'also render every resource from its backends (no writes, no commands)')
     .action(async (opts) => setCode(await (await import('./check.ts')).checkCommand(io, opts, signal)));
 
+  program.command('version')
+    .description('print the versions of keyplate, Node.js and the HAProxy that run would start')
+    .action(async () => setCode(await (await import('./version.ts')).versionCommand(io, signal)));
+
   return program;
 }
 
@@ -65,6 +68,7 @@ export async function main(argv: readonly string[], io: CliIo, signal?: AbortSig
   let code: ExitCodeValue = ExitCode.OK;
   const program = createProgram(io, (c) => (code = c), signal);
   try {
+    if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) return await (await import('./version.ts')).versionCommand(io, signal);
     await program.parseAsync([...argv], { from: 'user' });
     return code;
   } catch (e) {

@@ -44,9 +44,9 @@ export class HaproxyApplier implements Applier {
   readonly #waitingFor: Set<string>;
   #started = false;
 
-  constructor(spec: HaproxySpec, resourceNames: readonly string[], deps: { logger: Logger; env: Readonly<Record<string, string | undefined>> }) {
+  constructor(spec: HaproxySpec, resourceNames: readonly string[], deps: { logger: Logger; env: Readonly<Record<string, string | undefined>>; logOutput?: NodeJS.WritableStream }) {
     this.#spec = spec;
-    this.#options = controllerOptions(spec, deps.env);
+    this.#options = { ...controllerOptions(spec, deps.env), ...(deps.logOutput ? { logOutput: deps.logOutput } : {}) };
     this.#log = deps.logger.child({ component: 'haproxy' });
     this.controller = new HaproxyController(this.#options, { logger: this.#log });
     this.#waitingFor = new Set(resourceNames.filter((n) => this.serves(n)));

@@ -37,6 +37,11 @@ export interface HaproxyProcessOptions {
   /** How long to wait for the master socket to list a worker after spawning. Default 15 000 ms. */
   readonly startTimeoutMs?: number;
   readonly restart?: Partial<RestartPolicy>;
+  /**
+   * HAProxy's stdout, where `log stdout` sends its (access) logs, is copied here as it comes, so
+   * they show in `docker logs`. Without it, stdout lines go to the logger (debug) like stderr's.
+   */
+  readonly logOutput?: NodeJS.WritableStream;
 }
 
 export interface HaproxyControllerOptions extends HaproxyProcessOptions {

@@ -21,8 +21,13 @@ export class OutputBuffer {
     return this.seq;
   }
 
-  attach(stream: Readable | null): void {
+  /** Split `stream` into lines for the logger and the ring buffer, or copy it to `passthrough` as is. */
+  attach(stream: Readable | null, passthrough?: NodeJS.WritableStream): void {
     if (!stream) return;
+    if (passthrough) {
+      stream.on('data', (chunk: Buffer) => passthrough.write(chunk));
+      return;
+    }
     let partial = '';
     stream.setEncoding('utf8');
     stream.on('data', (chunk: string) => {

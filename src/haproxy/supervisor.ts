@@ -157,7 +157,7 @@ export class HaproxySupervisor extends EventEmitter {
       this.onExit(child, code, sig);
     });
     if (child.pid !== undefined) this.groups.add(child.pid);
-    this.output.attach(child.stdout);
+    this.output.attach(child.stdout, this.options.logOutput);
     this.output.attach(child.stderr);
     const clock = o.clock ?? systemClock;
     const deadline = clock.now() + (o.startTimeoutMs ?? 15_000);

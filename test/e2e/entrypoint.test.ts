@@ -1,12 +1,13 @@
 /**
- * The Docker image's entrypoint, run on the host (Docker cannot run here). The Dockerfile is
+ * The Docker image's entrypoint, run on the host without a container (test/image/ runs the real
+ * image under podman; this is the fast check inside `npm test`). The Dockerfile is
  * parsed and its final stage laid out under a temp root (prod-image.ts: the build stage's tsc
  * output as dist/, production node_modules only, bin/, templates/, the preset config at
  * /etc/keyplate/config.toml, the /usr/local/bin/keyplate link). Then the exact ENTRYPOINT
- * (`tini -- keyplate run`) runs with the image's ENV plus what an operator sets, against the
- * Rancher metadata emulator, a real HAProxy and a real HTTP backend. It must serve
- * `Host: <stack>.<domain>`, the exact HEALTHCHECK command must pass (and fail without a listener),
- * and SIGTERM must end everything with exit code 0.
+ * (`tini -- keyplate-entrypoint`, which runs `keyplate run`) runs with the image's ENV plus what
+ * an operator sets, against the Rancher metadata emulator, a real HAProxy and a real HTTP
+ * backend. It must serve `Host: <stack>.<domain>`, the exact HEALTHCHECK command must pass (and
+ * fail without a listener), and SIGTERM must end everything with exit code 0.
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -84,7 +85,7 @@ async function startContainer(t: TestContext, image: Image, at: (p: string) => s
   }
 }
 
-test('the image entrypoint (tini -- keyplate run, Rancher preset) serves traffic, passes its HEALTHCHECK and stops cleanly', async (t) => {
+test('the image entrypoint (tini -- keyplate-entrypoint → keyplate run, Rancher preset) serves traffic, passes its HEALTHCHECK and stops cleanly', async (t) => {
   await requireHaproxy();
   await requireTini();
   const image = await readImage();
@@ -92,7 +93,8 @@ test('the image entrypoint (tini -- keyplate run, Rancher preset) serves traffic
   // The Dockerfile's contract.
   assert.equal(image.final.from, 'node:20-bookworm-slim');
   assert.ok(image.runs.some((r) => /apt-get install\b.*\bhaproxy\b/.test(r) && /\btini\b/.test(r)), 'haproxy and tini from Debian');
-  assert.deepEqual(image.entrypoint, ['tini', '--', 'keyplate', 'run']);
+  assert.deepEqual(image.entrypoint, ['tini', '--', 'keyplate-entrypoint']);
+  assert.ok(image.copies.some((c) => c.sources.join() === 'docker/entrypoint.sh' && c.dest === '/usr/local/bin/keyplate-entrypoint'), 'the entrypoint script is on PATH');
   assert.equal(image.env.KEYPLATE_LISTEN, '127.0.0.1:9100');
   assert.equal(image.env.KEYPLATE_CONFIG, '/etc/keyplate/config.toml');
   assert.ok(image.copies.some((c) => c.sources.join() === 'config.toml' && c.dest === image.env.KEYPLATE_CONFIG), 'the preset is the default config');
