@@ -24,11 +24,11 @@ function run(cmd: string, args: readonly string[], opts: { cwd: string; env?: Re
 test('npm pack + npm install -g gives a working keyplate without devDependencies', { timeout: 600_000 }, async (t) => {
   const tmp = await tempDir(t, 'keyplate-pack');
   const pkg = JSON.parse(await readFile(join(REPO, 'package.json'), 'utf8')) as { version: string; files: string[]; bin: Record<string, string>; devDependencies: Record<string, string> };
-  assert.equal(pkg.bin.keyplate, 'dist/bin.js', 'bin points at the compiled JavaScript');
+  assert.equal(pkg.bin.keyplate, 'bin/keyplate.js', 'bin runs the compiled JavaScript when built (tsx sources only in a checkout)');
 
   // a staging copy: what git tracks that the build and the package need; node_modules shared
   const stage = join(tmp, 'stage');
-  for (const f of ['package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json', 'src', 'templates', 'config.toml', 'examples', 'README.md', 'LICENSE', 'CHANGELOG.md']) {
+  for (const f of ['package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json', 'bin', 'src', 'templates', 'config.toml', 'examples', 'README.md', 'LICENSE', 'CHANGELOG.md']) {
     await cp(join(REPO, f), join(stage, f), { recursive: true });
   }
   await symlink(join(REPO, 'node_modules'), join(stage, 'node_modules'), 'dir');
