@@ -156,7 +156,7 @@ export class FeedDriver {
       }
     })().finally(() => {
       this.#reloading = undefined;
-      if (this.feed.stale) this.#reloadIfStale();
+      if (this.feed.stale && !this.#stop.signal.aborted) this.#reloadIfStale();
     });
   }
 }
