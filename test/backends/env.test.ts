@@ -1,6 +1,6 @@
 /** The env backend on the shared conformance suite: snapshots only (it has no watch; the runner polls it). */
 import { keyToEnvName } from '../../src/backends/env.ts';
-import { createBackend } from '../../src/backends/registry.ts';
+import { openBackend } from '../../src/backends/registry.ts';
 import type { Backend } from '../../src/backends/contract.ts';
 import { testBackend } from './conformance.ts';
 import { backendContext } from './context.ts';
@@ -9,7 +9,7 @@ testBackend<{ backend: Backend; env: Record<string, string | undefined> }>({
   name: 'env',
   async create() {
     const env: Record<string, string | undefined> = { PATH: '/usr/bin', HOME: '/root' };
-    return { env, backend: createBackend('env', 'env', {}, backendContext({ env })) };
+    return { env, backend: openBackend('env', 'env', {}, backendContext({ env })) };
   },
   async seed(s, data) {
     for (const [k, v] of data) s.env[keyToEnvName(k)] = v;

@@ -1,6 +1,6 @@
 /** The file backend on the shared conformance suite: a YAML file written in place and renamed over, watched with fs events. */
 import { join } from 'node:path';
-import { createBackend } from '../../src/backends/registry.ts';
+import { openBackend } from '../../src/backends/registry.ts';
 import type { Backend } from '../../src/backends/contract.ts';
 import { tempDir } from '../helpers/tmp.ts';
 import { testBackend } from './conformance.ts';
@@ -13,7 +13,7 @@ testBackend<{ backend: Backend; store: FileStore }>({
     const dir = await tempDir(t, 'keyplate-file');
     const store = new FileStore(join(dir, 'data.yaml'));
     await store.write();
-    return { store, backend: createBackend('file', 'file', { filepath: 'data.yaml' }, backendContext({ baseDir: dir })) };
+    return { store, backend: openBackend('file', 'file', { filepath: 'data.yaml' }, backendContext({ baseDir: dir })) };
   },
   seed: (s, data) => s.store.seed(data),
   mutate: (s, ops) => s.store.write(ops),

@@ -1,5 +1,5 @@
 /** The memory backend on the shared conformance suite: the reference implementation of the watch contract. */
-import { createBackend } from '../../src/backends/registry.ts';
+import { openBackend } from '../../src/backends/registry.ts';
 import type { MemoryBackend } from '../../src/backends/memory.ts';
 import { testBackend } from './conformance.ts';
 import { backendContext } from './context.ts';
@@ -7,7 +7,7 @@ import { backendContext } from './context.ts';
 testBackend<{ backend: MemoryBackend }>({
   name: 'memory',
   async create() {
-    return { backend: createBackend('memory', 'memory', {}, backendContext()) as MemoryBackend };
+    return { backend: openBackend('memory', 'memory', {}, backendContext()) as MemoryBackend };
   },
   async seed(s, data) {
     for (const [k, v] of data) s.backend.set(k, v);

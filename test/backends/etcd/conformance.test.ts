@@ -3,7 +3,7 @@
  * v3 (written with the etcd3 client) and v2 (written with the keys API, as registrator does).
  * The outage stops etcd under the watch and starts it again on the same data.
  */
-import { createBackend } from '../../../src/backends/registry.ts';
+import { openBackend } from '../../../src/backends/registry.ts';
 import type { Backend } from '../../../src/backends/contract.ts';
 import { startEtcd, v2Delete, v2Put, v3Client, waitHealthy, type EtcdServer } from '../../helpers/etcd.ts';
 import { testBackend, type Capabilities } from '../conformance.ts';
@@ -34,7 +34,7 @@ for (const version of [3, 2] as const) {
     name: `etcd v${version}`,
     async create(t) {
       const etcd = await startEtcd(t);
-      const backend = createBackend('etcd', 'etcd', { nodes: [etcd.clientUrl], version }, backendContext());
+      const backend = openBackend('etcd', 'etcd', { nodes: [etcd.clientUrl], version }, backendContext());
       return { etcd, backend, kv: v3Client(t, etcd.clientUrl) };
     },
     async seed(s, data) {

@@ -4,7 +4,7 @@
  * restarted under the watch), and offline from an answers file watched with fs events.
  */
 import { join } from 'node:path';
-import { createBackend } from '../../../src/backends/registry.ts';
+import { openBackend } from '../../../src/backends/registry.ts';
 import type { Backend } from '../../../src/backends/contract.ts';
 import { startRancherMetadata, type RancherMetadataEmulator } from '../../emulator/rancher-metadata.ts';
 import { tempDir } from '../../helpers/tmp.ts';
@@ -27,7 +27,7 @@ testBackend<Live>({
   async create(t) {
     const emu = await startRancherMetadata({ answers: { [VERSION]: { default: {} } } });
     t.after(() => emu.close());
-    const backend = createBackend('rancher', 'rancher', { api_host: emu.host, api_version: VERSION, max_wait: 5, backoff_max: 0.5 }, backendContext());
+    const backend = openBackend('rancher', 'rancher', { api_host: emu.host, api_version: VERSION, max_wait: 5, backoff_max: 0.5 }, backendContext());
     return { emu, backend, model: new Map() };
   },
   async seed(s, data) {
@@ -54,7 +54,7 @@ testBackend<{ backend: Backend; store: FileStore }>({
     const dir = await tempDir(t, 'keyplate-answers');
     const store = new FileStore(join(dir, 'answers.json'));
     await store.write();
-    const backend = createBackend('rancher', 'rancher', { offline: true, answers_file: 'answers.json' }, backendContext({ baseDir: dir }));
+    const backend = openBackend('rancher', 'rancher', { offline: true, answers_file: 'answers.json' }, backendContext({ baseDir: dir }));
     return { store, backend };
   },
   seed: (s, data) => s.store.seed(data),
