@@ -14,7 +14,7 @@ import { flatten } from './flatten.ts';
 import { contentRevision } from './revision.ts';
 import { selectPrefixes } from './select.ts';
 import { failAt } from '../schema/document.ts';
-import type { Backend, BackendDefinition, WatchEvent } from './contract.ts';
+import type { Backend, BackendDefinition, Revision, Snapshot, WatchEvent } from './contract.ts';
 
 export function parseDataFile(path: string, text: string): unknown {
   const ext = extname(path).toLowerCase();
@@ -65,13 +65,26 @@ export const fileBackend: BackendDefinition<FileOptions> = {
           throw new BackendError(name, `cannot read ${paths.join(', ')}: ${errorMessage(e)}`, { cause: e });
         }
       },
-      async watch(_prefixes, onEvent, opts) {
-        return watchFiles(paths, onEvent, opts?.signal);
+      async watch(prefixes, onEvent, opts) {
+        const stop = watchFiles(paths, onEvent, opts?.signal);
+        await reportMissed(() => this.getValues(prefixes, opts), opts?.since, onEvent);
+        return stop;
       },
       async close() {},
     };
   },
 };
+
+/**
+ * fs events do not replay what happened before the watchers were armed: once they are, compare the
+ * content with the revision the consumer read at (`since`) and report a change when it moved (or
+ * when the files cannot be read now; the consumer's re-read then reports the error).
+ */
+export async function reportMissed(read: () => Promise<Snapshot>, since: Revision | undefined, onEvent: (e: WatchEvent) => void): Promise<void> {
+  if (since === undefined) return;
+  const now = await read().then((s) => s.revision, () => undefined);
+  if (now !== since) onEvent({ type: 'change' });
+}
 
 /** Emit a `change` (consumer re-reads) when any of the files is written, replaced or removed. */
 export function watchFiles(paths: readonly string[], onEvent: (e: WatchEvent) => void, signal?: AbortSignal) {

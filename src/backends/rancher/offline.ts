@@ -7,7 +7,7 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { BackendError, errorMessage } from '../../errors.ts';
-import { parseDataFile, watchFiles } from '../file.ts';
+import { parseDataFile, reportMissed, watchFiles } from '../file.ts';
 import { flattenMetadata } from './flatten.ts';
 import { contentRevision } from '../revision.ts';
 import { selectPrefixes } from '../select.ts';
@@ -29,8 +29,10 @@ export function offlineRancherBackend(name: string, answersFile: string, ctx: Ba
       const values = selectPrefixes(flattenMetadata(doc ?? {}, '/'), prefixes);
       return { values, revision: contentRevision(values) };
     },
-    async watch(_prefixes, onEvent, opts) {
-      return watchFiles([path], onEvent, opts?.signal);
+    async watch(prefixes, onEvent, opts) {
+      const stop = watchFiles([path], onEvent, opts?.signal);
+      await reportMissed(() => this.getValues(prefixes, opts), opts?.since, onEvent);
+      return stop;
     },
     async close() {},
   };
