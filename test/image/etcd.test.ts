@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import { freePort, httpGet, startBackend } from '../haproxy/harness.ts';
 import { startEtcd } from '../helpers/etcd.ts';
 import { waitFor } from '../helpers/wait.ts';
-import { containerName, docsBlock, docsCommand, ensureImage, healthcheck, hostAlive, inspect, podman, runDocsCommand, top } from './podman.ts';
+import { containerName, docsBlock, docsCommand, ensureImage, healthcheck, assertStopsCleanly, inspect, podman, runDocsCommand, top } from './podman.ts';
 
 async function v2Put(clientUrl: string, key: string, value: string): Promise<void> {
   const r = await fetch(`${clientUrl}/v2/keys${key}`, { method: 'PUT', body: new URLSearchParams({ value }), signal: AbortSignal.timeout(10_000) });
@@ -51,11 +51,5 @@ test('the image runs your own config (examples/etcd-haproxy) against a real etcd
   assert.match(diff.stdout, /^\+whoami\.localhost be_whoami$/m, diff.stdout);
   assert.match(diff.stdout, new RegExp(`^\\+\\s+server \\S+ 127\\.0\\.0\\.1:${b.port}`, 'm'), diff.stdout);
 
-  const before = await top(name);
-  const stop = await podman(['stop', '-t', '10', name], { timeoutMs: 60_000 });
-  assert.equal(stop.code, 0, stop.stderr);
-  assert.equal(await inspect(name, '{{.State.ExitCode}}'), '0', await logs());
-  const left = [];
-  for (const p of before) if (await hostAlive(p.hpid)) left.push(p);
-  assert.deepEqual(left, [], 'no process of the container is left');
+  await assertStopsCleanly(name);
 });

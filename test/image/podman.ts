@@ -6,6 +6,7 @@
  * sh, with `docker` a shell function for podman that adds only the test's plumbing after `run`
  * (--network=host, free loopback ports, the emulator's or etcd's address) and a unique name.
  */
+import assert from 'node:assert/strict';
 import { execFile, type ExecFileOptions } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -136,6 +137,23 @@ export async function hostAlive(pid: number): Promise<boolean> {
   } catch {
     return false;
   }
+}
+
+/** The container's logs, stdout and stderr together. */
+export async function containerLogs(name: string): Promise<string> {
+  const l = await podman(['logs', name]);
+  return `${l.stdout}${l.stderr}`;
+}
+
+/** `podman stop -t 10` (Docker's default): SIGTERM to tini → keyplate → HAProxy must end the container with exit 0 and leave no process behind. */
+export async function assertStopsCleanly(name: string): Promise<void> {
+  const before = await top(name);
+  const stop = await podman(['stop', '-t', '10', name], { timeoutMs: 60_000 });
+  assert.equal(stop.code, 0, stop.stderr);
+  assert.equal(await inspect(name, '{{.State.ExitCode}}'), '0', await containerLogs(name));
+  const left = [];
+  for (const p of before) if (await hostAlive(p.hpid)) left.push(p);
+  assert.deepEqual(left, [], 'no process of the container is left');
 }
 
 export async function inspect(name: string, format: string): Promise<string> {

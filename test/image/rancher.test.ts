@@ -16,7 +16,7 @@ import { rancherHaproxyWorld } from '../emulator/world.ts';
 import { freePort, httpGet, startBackend } from '../haproxy/harness.ts';
 import { tempDir } from '../helpers/tmp.ts';
 import { waitFor } from '../helpers/wait.ts';
-import { containerName, docsBlock, docsCommand, ensureImage, healthcheck, hostAlive, IMAGE, inspect, podman, podmanOk, runDocsCommand, top } from './podman.ts';
+import { containerName, docsBlock, docsCommand, ensureImage, healthcheck, assertStopsCleanly, IMAGE, inspect, podman, podmanOk, runDocsCommand, top } from './podman.ts';
 
 const DOMAIN = 'dev.example.com'; // the docs' STACK_DOMAIN
 
@@ -126,13 +126,7 @@ test('the image runs the rancher-haproxy preset as docs/docker.md shows it', { t
   assert.equal((await httpsGet(ports.https, `app1.${DOMAIN}`)).body, 'app1', 'still serving the last good config');
 
   // podman stop: SIGTERM to tini → keyplate → HAProxy; exit 0 within the 10 s (else SIGKILL → 137)
-  const before = await top(name);
-  const stop = await podman(['stop', '-t', '10', name], { timeoutMs: 60_000 });
-  assert.equal(stop.code, 0, stop.stderr);
-  assert.equal(await inspect(name, '{{.State.ExitCode}}'), '0', await logs());
-  const left = [];
-  for (const p of before) if (await hostAlive(p.hpid)) left.push(p);
-  assert.deepEqual(left, [], 'no process of the container is left');
+  await assertStopsCleanly(name);
   assert.match(await logs(), /stopped/);
   t.diagnostic(`image ${IMAGE}: ${(Number(await inspect(IMAGE, '{{.Size}}')) / 1e6).toFixed(1)} MB`);
 });
