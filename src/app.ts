@@ -71,7 +71,7 @@ export function makeProcess(engine: TemplateEngine, logger: Logger, io: CliIo, h
   return (spec, tree, opts) =>
     processResource(
       {
-        render: (t) => engine.renderFile(t.src, { resource: spec.name, tree, vars: { vars: spec.vars ?? {} }, missingKeys: spec.missingKeys === 'empty' ? 'empty' : 'error', signal: opts.signal }),
+        render: (t) => engine.renderFile(t.src, { resource: spec.name, tree, vars: { vars: spec.vars ?? {} }, missingKeys: spec.missingKeys === 'empty' ? 'empty' : 'error', allowMultiline: spec.allowMultilineValues, signal: opts.signal }),
         run,
         logger,
         applier: host?.serves(spec.name) ? host : undefined,

@@ -128,17 +128,20 @@ export class TemplateError extends ResourceError {
   readonly template: string;
   readonly line?: number;
   readonly column?: number;
+  /** Keys whose values the render refused (a multi-line value), when known. */
+  readonly keys?: readonly string[];
   constructor(
     resource: string,
     where: { template: string; line?: number; column?: number },
     message: string,
-    opts?: AppErrorOptions,
+    opts?: AppErrorOptions & { keys?: readonly string[] },
   ) {
     const pos = where.line !== undefined ? `:${where.line}${where.column !== undefined ? `:${where.column}` : ''}` : '';
     super(resource, 'render', `${where.template}${pos}: ${message}`, opts);
     this.template = where.template;
     this.line = where.line;
     this.column = where.column;
+    this.keys = opts?.keys;
   }
 }
 

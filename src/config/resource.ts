@@ -34,6 +34,7 @@ export async function buildResource(ctx: LoadContext, at: At, raw: unknown, defa
     guard: { refuseEmpty: v.guard_empty, maxShrink: v.max_shrink },
     missingKeys: readMissing(child(at, 'missing_keys'), v.missing_keys),
     missingTimeoutMs: v.missing_timeout,
+    allowMultilineValues: v.allow_multiline_values,
     vars: v.vars === undefined ? undefined : readVars(child(at, 'vars'), v.vars),
     origin: { file: at.doc.file, line: pos?.line },
   };

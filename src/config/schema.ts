@@ -72,6 +72,12 @@ export const resourceSchema = {
       default: 'error',
       description: '`error`: `get`/`getv` of a missing key (without a default) fails the render and the destination keeps its last good version. `default` (or `empty`): it renders as an empty string. `wait`: with `run --onetime`, re-read the backends and retry until the keys exist or `missing_timeout` passes (then fail naming the key); in daemon mode like `error`.',
     },
+    allow_multiline_values: {
+      type: 'boolean',
+      default: false,
+      description: 'Let `{{ }}` write backend values (and keys) that hold a line break (CR, LF) or NUL. By default such a value fails the render naming the key, so a value can never add a directive; `{{ x | multiline }}` allows it for one expression.',
+      seeAlso: ['quarantine'],
+    },
     missing_timeout: { type: 'duration', default: '60s', description: 'With `missing_keys = "wait"`: how long `run --onetime` waits for missing keys.' },
     vars: {
       type: 'table',

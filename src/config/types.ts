@@ -71,6 +71,8 @@ export interface ResourceSpec {
   readonly guard?: { readonly refuseEmpty: boolean; readonly maxShrink: number };
   /** What a missing key does in a template: fail (error, wait) or render "" (empty). */
   readonly missingKeys?: 'error' | 'empty' | 'wait';
+  /** `allow_multiline_values`: `{{ }}` may write values holding CR/LF/NUL. */
+  readonly allowMultilineValues?: boolean;
   /** With missingKeys 'wait': how long `run --onetime` waits for the keys. */
   readonly missingTimeoutMs?: number;
   /** `[resource.vars]`: strings every template sees as `vars.<name>`. */

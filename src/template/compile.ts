@@ -10,6 +10,7 @@
  */
 import { createRequire } from 'node:module';
 import type nunjucks from 'nunjucks';
+import { OUTPUT_CHECK } from './multiline.ts';
 
 const require = createRequire(import.meta.url);
 
@@ -32,6 +33,8 @@ interface CompilerInstance {
   _compileExpression(node: AstNode, frame: unknown): void;
   _getNodeName(node: AstNode): string;
   compileFunCall(node: AstNode, frame: unknown): void;
+  compileLiteral(node: AstNode, frame: unknown): void;
+  readonly buffer: string;
   _emitLoopBindings(node: AstNode, arr: string, i: string, len: string): void;
 }
 const compiler = require('nunjucks/src/compiler.js') as {
@@ -41,6 +44,7 @@ const compiler = require('nunjucks/src/compiler.js') as {
 /** Names of the helpers defined at the top of every compiled template. */
 const LOOP_HELPER = '__keyplate_loop';
 const CALL_HELPER = '__keyplate_call';
+const OUT_HELPER = '__keyplate_out';
 /** Calls with up to this many arguments go through a fixed-arity helper instead of an argument array. */
 const MAX_DIRECT_ARGS = 3;
 
@@ -55,7 +59,12 @@ const PRELUDE = `var ${LOOP_HELPER} = (function () { "use strict"; return functi
 var vars = frame.variables; var loop = vars.loop; if (!loop) { loop = vars.loop = {}; }
 loop.index = i + 1; loop.index0 = i; loop.revindex = len - i; loop.revindex0 = len - i - 1;
 loop.first = i === 0; loop.last = i === len - 1; loop.length = len; }; })();
-${callHelpers()}`;
+${callHelpers()}
+function ${OUT_HELPER}(context, v) {
+if (typeof v === 'string') { if (v.indexOf('\\n') < 0 && v.indexOf('\\r') < 0 && v.indexOf('\\0') < 0) return v; }
+else if (v === null || typeof v !== 'object' || v.__keyplate_multiline === true) return v;
+var check = context.lookup('${OUTPUT_CHECK}'); return typeof check === 'function' ? check(v) : v; }
+`;
 
 /**
  * \`${CALL_HELPER}N(fn, name, context, a1…aN)\`: nunjucks' \`runtime.callWrap(fn, name, context, [a1…aN])\`
@@ -100,6 +109,24 @@ class KeyplateCompiler extends compiler.Compiler {
       this.compile(a, frame);
     }
     this._emit('))');
+  }
+
+  /** nunjucks' compileOutput, each `{{ }}` value passed through the output check (multiline.ts),
+   *  with the expression's position set first so a refused value is reported where it is written. */
+  compileOutput(node: AstNode, frame: unknown): void {
+    for (const child of (node.children as AstNode[])) {
+      if (is(child, 'TemplateData')) {
+        if (child.value) {
+          this._emit(`${this.buffer} += `);
+          this.compileLiteral(child, frame);
+          this._emitLine(';');
+        }
+        continue;
+      }
+      this._emit(`${this.buffer} += (lineno = ${child.lineno}, colno = ${child.colno}, ${OUT_HELPER}(context, runtime.suppressValue(`);
+      this.compile(child, frame);
+      this._emit(', env.opts.autoescape)));\n');
+    }
   }
 
   override _emitLine(code: string): void {

@@ -22,6 +22,7 @@ import { contextFilters, staticFilters, staticFunctions, type TemplateFn } from 
 import { FreshFileLoader } from './loader.ts';
 import { pySlice } from './pongo2-filters.ts';
 import { pongo2ToNunjucks } from './pongo2.ts';
+import { makeOutputCheck, multilineFilter, OUTPUT_CHECK } from './multiline.ts';
 
 export interface TemplateEngineOptions {
   /** Injected environment: `getenv` reads only this map. */
@@ -47,6 +48,8 @@ export interface RenderInput {
   readonly vars?: Readonly<Record<string, unknown>>;
   /** What `get`/`getv` do with a missing key (no default): fail the render (default) or render "". */
   readonly missingKeys?: 'error' | 'empty';
+  /** Let `{{ }}` write backend values holding CR/LF/NUL (`allow_multiline_values`); default false. */
+  readonly allowMultiline?: boolean;
   readonly signal?: AbortSignal;
 }
 
@@ -75,6 +78,7 @@ function buildEnvironment(opts: TemplateEngineOptions): nunjucks.Environment {
   const filters: Record<string, TemplateFn> = {
     ...staticFilters(fns),
     ...contextFilters(),
+    multiline: multilineFilter,
     slice: (v: unknown, spec: unknown, ...rest: unknown[]) =>
       typeof spec === 'string' && spec.includes(':') ? pySlice(v, spec) : nativeSlice(v, spec, ...rest),
   };
@@ -111,6 +115,7 @@ export function createTemplateEngine(opts: TemplateEngineOptions): TemplateEngin
       ...treeFunctions(input.tree, input.missingKeys),
       ...dnsFunctions(dns),
     };
+    if (input.allowMultiline !== true) base[OUTPUT_CHECK] = makeOutputCheck(input.tree);
     for (const [name, make] of Object.entries(opts.treeGlobals ?? {})) base[name] = make(input.tree, input.resource);
     for (let pass = 1; ; pass++) {
       input.signal?.throwIfAborted();

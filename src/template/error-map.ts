@@ -5,6 +5,7 @@
  * error inside an included file points into that file.
  */
 import { TemplateError } from '../errors.ts';
+import { MultilineValueError } from './multiline.ts';
 
 interface NunjucksError extends Error {
   lineno?: number;
@@ -56,6 +57,6 @@ export function toTemplateError(e: unknown, resource: string, file: string): Tem
       column: typeof line === 'number' && typeof col === 'number' ? col + base : undefined,
     },
     detail,
-    { cause: root ?? e },
+    { cause: root ?? e, keys: root instanceof MultilineValueError ? root.keys : undefined },
   );
 }
