@@ -1,3 +1,5 @@
+import { maskText } from './secrets/mask.ts';
+
 /**
  * Typed errors. Every error keeps its `cause`, carries a stable `code` and maps to one documented
  * process exit code (see README "Exit codes").
@@ -40,7 +42,8 @@ export class AppError extends Error {
   readonly exitCode: ExitCodeValue;
   readonly [APP_ERROR] = true;
   constructor(code: string, exitCode: ExitCodeValue, message: string, opts: AppErrorOptions = {}) {
-    super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
+    // every message is masked once, here: credentials in URLs never reach a log, a status page or stderr
+    super(maskText(message), opts.cause === undefined ? undefined : { cause: opts.cause });
     this.name = new.target.name;
     this.code = code;
     this.exitCode = exitCode;
@@ -160,6 +163,7 @@ export function exitCodeOf(e: unknown): ExitCodeValue {
   return isAppError(e) ? e.exitCode : ExitCode.INTERNAL;
 }
 
+/** The message to show for any thrown value, masked (secrets/mask.ts). */
 export function errorMessage(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
+  return maskText(e instanceof Error ? e.message : String(e));
 }

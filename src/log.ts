@@ -1,8 +1,10 @@
 /**
  * The root pino logger: JSON lines or human text, on stderr (stdout belongs to `render`/`keys`
- * output). Backend passwords and keys are redacted wherever they appear in a log object.
+ * output). Every line, text or JSON, passes through the one masking function (secrets/mask.ts):
+ * credentials in URLs and values of secret-looking keys never reach the log, at any level.
  */
 import { pino, type Logger, type DestinationStream } from 'pino';
+import { mask } from './secrets/mask.ts';
 /** `text` (human readable) or `json` (one object per line). */
 export type LogFormat = 'text' | 'json';
 
@@ -35,7 +37,23 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
   if (opts.format === 'text') {
     return pino({ ...base, timestamp: false }, textStream(dest));
   }
-  return pino({ ...base, timestamp: pino.stdTimeFunctions.isoTime }, dest);
+  return pino({ ...base, timestamp: pino.stdTimeFunctions.isoTime }, maskedStream(dest));
+}
+
+/** JSON lines, each masked. */
+function maskedStream(dest: DestinationStream): DestinationStream {
+  return {
+    write(line: string) {
+      let o: unknown;
+      try {
+        o = JSON.parse(line);
+      } catch {
+        dest.write(String(mask(line)));
+        return;
+      }
+      dest.write(`${JSON.stringify(mask(o))}\n`);
+    },
+  };
 }
 
 const LEVELS: Record<number, string> = { 10: 'TRACE', 20: 'DEBUG', 30: 'INFO', 40: 'WARN', 50: 'ERROR', 60: 'FATAL' };
@@ -46,9 +64,9 @@ function textStream(dest: DestinationStream): DestinationStream {
     write(line: string) {
       let o: Record<string, unknown>;
       try {
-        o = JSON.parse(line);
+        o = mask(JSON.parse(line)) as Record<string, unknown>;
       } catch {
-        dest.write(line);
+        dest.write(String(mask(line)));
         return;
       }
       const { level, msg, time, ...rest } = o;

@@ -7,6 +7,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { AppError, ExitCode, UsageError, errorMessage } from '../errors.ts';
+import { maskText } from '../secrets/mask.ts';
 import type { HealthReport } from './health.ts';
 
 export interface ListenAddress {
@@ -53,7 +54,8 @@ function urlOf(addr: AddressInfo): string {
   return `http://${host}:${addr.port}`;
 }
 
-function send(res: ServerResponse, status: number, type: string, body: string, head: boolean, extra: Record<string, string> = {}): void {
+function send(res: ServerResponse, status: number, type: string, unmasked: string, head: boolean, extra: Record<string, string> = {}): void {
+  const body = maskText(unmasked); // /healthz and /metrics show no credential (secrets/mask.ts)
   res.writeHead(status, { 'Content-Type': type, 'Content-Length': Buffer.byteLength(body), 'Cache-Control': 'no-store', ...extra });
   res.end(head ? undefined : body);
 }

@@ -2,6 +2,7 @@
 
 /** Folder (or root file) → layer. A module may import from its own folder and from lower layers only. */
 export const LAYERS: Readonly<Record<string, number>> = {
+  secrets: -1,
   'errors.ts': 0,
   'log.ts': 0,
   tree: 1,
