@@ -14,6 +14,7 @@ import { buildHaproxy } from './haproxy.ts';
 import { loadIncludeDir } from './include.ts';
 import { passwdLookup, type LookupUser } from './owner.ts';
 import { buildResource } from './resource.ts';
+import { checkUniqueDestinations } from './destinations.ts';
 import { httpSchema, topSchema } from './schema.ts';
 import { readSection, withDefaults } from '../schema/section.ts';
 import { child, root } from '../schema/document.ts';
@@ -82,6 +83,7 @@ export async function loadConfig(input: LoadConfigInput): Promise<AppConfig> {
     throw new ConfigError({ file: doc.file }, 'no resources: add a [[resource]] block, include_dir or confdir');
   }
   checkUniqueNames(resources);
+  await checkUniqueDestinations(resources);
   const haproxy = top.haproxy === undefined ? undefined : buildHaproxy(child(at, 'haproxy'), top.haproxy, resources);
   const httpAt = child(at, 'http');
   const http = top.http === undefined ? undefined : withDefaults(httpAt, readSection(httpAt, top.http, httpSchema).values, httpSchema);
