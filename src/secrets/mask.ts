@@ -8,7 +8,7 @@
  * - values of secret-looking keys: an object property whose name looks secret (password, passwd,
  *   secret, token, api_key/apikey, private_key, ssl_key, client_key, credential, auth) and a
  *   key/value pair whose key path ends in such a name (`{ key: "/app/db_password", value }`)
- *   become `***`; so do `name=value` / `name: value` in free text.
+ *   become `***`; so do `name=value` and `"name":"value"` in free text.
  *
  * Lowest layer: imports nothing.
  */
@@ -21,9 +21,9 @@ const SECRET_NAME = /(?:^|[^a-z0-9])(?:pass(?:word|wd|phrase)?|secret|token|api[
 /** `scheme://userinfo@`, and gRPC's `dns:userinfo@` (userinfo without `/`, whitespace or another `@`). */
 const URL_USERINFO = /\b([a-z][a-z0-9+.-]*:(?:\/\/)?)([^\s/@"'<>]+)@/gi;
 
-/** `password=xyz`, `token: xyz`, `"secret":"xyz"` in free text. */
+/** `password=xyz` and `"secret":"xyz"` in free text (not `password: …`, which is how errors name an option). */
 const NAMED_VALUE =
-  /(\b(?:[a-z0-9_-]*[_-])?(?:password|passwd|passphrase|secret|token|api[_-]?key|apikey|private[_-]?key|ssl[_-]?key|client[_-]?key|credentials?)"?\s*[:=]\s*"?)([^\s",;&}]+)/gi;
+  /(\b(?:[a-z0-9_-]*[_-])?(?:password|passwd|passphrase|secret|token|api[_-]?key|apikey|private[_-]?key|ssl[_-]?key|client[_-]?key|credentials?)(?:=|"\s*:\s*"))([^\s",;&}]+)/gi;
 
 /** True when a property name or the last segment of a key path looks like it holds a secret. */
 export function isSecretName(name: string): boolean {
