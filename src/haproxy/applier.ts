@@ -5,6 +5,7 @@
  * every install goes through the controller: live through the Runtime API, or a confirmed reload.
  */
 import type { Logger } from 'pino';
+import { resolve } from 'node:path';
 import type { HaproxySpec } from '../config/types.ts';
 import { AppError, ExitCode } from '../errors.ts';
 import { checkConfig, HaproxyController, type HaproxyCounters } from './index.ts';
@@ -75,6 +76,13 @@ export class HaproxyApplier implements Applier {
     }
     const r = await this.controller.apply({ install });
     return { ok: r.ok, method: r.method, message: r.ok ? r.reason : (r.reload?.message ?? r.reason) };
+  }
+
+  /** `haproxy -c` of the config files with candidate copies in place of the destinations they stand for. */
+  async checkCandidate(files: ReadonlyMap<string, string>, signal?: AbortSignal): Promise<{ ok: boolean; message: string; timedOut?: boolean }> {
+    const configFiles = this.#options.configFiles.map((f) => files.get(resolve(this.#spec.cwd ?? '.', f)) ?? f);
+    const r = await checkConfig({ ...this.#options, configFiles }, { timeoutMs: this.#spec.checkTimeoutMs, signal });
+    return { ok: r.ok, message: r.message, timedOut: !r.ok && /timed? ?out|ETIMEDOUT|SIGTERM/i.test(r.message) };
   }
 
   /** A resource rendered successfully; once all of them have, HAProxy starts. */

@@ -21,6 +21,7 @@ import type { RejectedRenders } from './rejected.ts';
 import { commit, type Applier, type ChangedFile } from './commit.ts';
 export type { Applier, ApplierResult } from './commit.ts';
 import { CommandStepError } from './step-error.ts';
+import { probeRenders } from './probe.ts';
 import { dirname } from 'node:path';
 
 export { RejectedRenders } from './rejected.ts';
@@ -44,6 +45,8 @@ export interface ProcessOptions {
   readonly signal?: AbortSignal;
   /** Skip re-checking a render the check already rejected (kept by the caller across passes). */
   readonly rejected?: RejectedRenders;
+  /** Only check the render on temp copies (probe.ts): never stage, install or reload. */
+  readonly probe?: boolean;
 }
 
 export interface TemplateOutcome {
@@ -215,6 +218,10 @@ export async function processResource(deps: PipelineDeps, spec: ResourceSpec, op
   const started = performance.now();
   const logger = deps.logger.child({ resource: spec.name });
   const rendered = await renderAll(deps, spec, opts.signal);
+  if (opts.probe) {
+    await probeRenders({ run: deps.run, applier: deps.applier }, spec, rendered, opts.signal);
+    return result(spec, [], false, started);
+  }
   if (opts.noop) {
     const plans: Plan[] = [];
     for (let i = 0; i < spec.templates.length; i++) plans.push(await planOnly(spec, spec.templates[i], rendered[i]));

@@ -12,9 +12,10 @@ import type { ProcessResult } from '../pipeline/process.ts';
 import { abortableSleep, backoff, debounce, DEFAULT_RETRY, systemClock, type Clock, type Debouncer } from '../schedule/schedule.ts';
 import type { Feed, FeedStatus } from './feed.ts';
 import type { KeyTree } from '../tree/key-tree.ts';
+import { isRefusal, Quarantine, type QuarantinedKey } from './quarantine.ts';
 
 /** Renders and installs the resource from a tree (the pipeline, bound to its deps). */
-export type ProcessFn = (spec: ResourceSpec, tree: KeyTree, opts: { noop: boolean; signal?: AbortSignal }) => Promise<ProcessResult>;
+export type ProcessFn = (spec: ResourceSpec, tree: KeyTree, opts: { noop: boolean; probe?: boolean; signal?: AbortSignal }) => Promise<ProcessResult>;
 
 export interface LoopDeps {
   readonly process: ProcessFn;
@@ -37,10 +38,14 @@ export interface ResourceStatus {
   readonly lastSuccessAt?: number;
   readonly lastError?: string;
   readonly sources: readonly FeedStatus[];
+  /** Keys whose change was refused and is held back (runner/quarantine.ts). */
+  readonly quarantined?: readonly QuarantinedKey[];
 }
 
 /** Poll interval for a backend that cannot watch but was asked to. */
 const POLL_FALLBACK_MS = 10_000;
+/** Retry tick for quarantined keys when no backend of the resource has an `interval`. */
+const QUARANTINE_RETRY_MS = 60_000;
 
 export class ResourceLoop {
   readonly spec: ResourceSpec;
@@ -57,6 +62,7 @@ export class ResourceLoop {
   #lastSuccessAt?: number;
   #lastError?: string;
   readonly #guard: DataGuard;
+  readonly #quarantine: Quarantine;
 
   constructor(spec: ResourceSpec, sources: readonly Feed[], deps: LoopDeps) {
     this.spec = spec;
@@ -65,6 +71,7 @@ export class ResourceLoop {
     this.#guard = new DataGuard(deps.guard ?? spec.guard ?? DEFAULT_GUARD);
     this.#clock = deps.clock ?? systemClock;
     this.#log = deps.logger;
+    this.#quarantine = new Quarantine({ logger: this.#log, clock: this.#clock });
   }
 
   status(): ResourceStatus {
@@ -75,6 +82,7 @@ export class ResourceLoop {
       lastSuccessAt: this.#lastSuccessAt,
       lastError: this.#lastError,
       sources: this.sources.map((s) => s.status()),
+      quarantined: this.#quarantine.list(),
     };
   }
 
@@ -110,6 +118,7 @@ export class ResourceLoop {
       }
       if (every !== undefined) loops.push(this.#poll(s, every, signal));
     }
+    loops.push(this.#retryTick(signal));
     await Promise.all(loops);
     while (this.#running) await this.#running;
   }
@@ -151,7 +160,7 @@ export class ResourceLoop {
         this.#log.warn({ event: 'key-collision', key: c.key, winner: c.winner, loser: c.loser }, `key collision: ${c.key} is set by both ${c.loser} and ${c.winner}; ${c.winner} wins`),
       );
       if (!opts.noop) this.#guard.check(this.spec.name, this.sources);
-      const result = await this.#deps.process(this.spec, tree, opts);
+      const result = opts.noop ? await this.#deps.process(this.spec, tree, opts) : await this.#processQuarantined(tree, opts);
       if (!opts.noop) this.#guard.accept(this.sources);
       this.#renders++;
       this.#lastSuccessAt = this.#clock.now();
@@ -161,6 +170,31 @@ export class ResourceLoop {
       for (const s of this.sources) thawedChange = s.thaw() || thawedChange;
       if (thawedChange) this.#dirty = true;
     }
+  }
+
+  /** Render with held keys at their last good values; on a refusal, bisect and install the rest. */
+  async #processQuarantined(merged: KeyTree, opts: { noop: boolean; signal?: AbortSignal }): Promise<ProcessResult> {
+    const tree = this.#quarantine.apply(merged);
+    try {
+      const result = await this.#deps.process(this.spec, tree, opts);
+      this.#quarantine.accepted(tree);
+      return result;
+    } catch (e) {
+      if (!isRefusal(e) || opts.signal?.aborted) throw e;
+      return this.#quarantine.recover(
+        tree,
+        e,
+        (t) => this.#deps.process(this.spec, t, { ...opts, probe: true }),
+        (t) => this.#deps.process(this.spec, t, opts),
+      );
+    }
+  }
+
+  /** Retry every quarantined key now (the retry tick, SIGHUP). */
+  retryQuarantined(): void {
+    if (this.#quarantine.size === 0) return;
+    this.#quarantine.retryAll();
+    this.trigger('quarantine retry');
   }
 
   #onFailure(e: unknown, opts: { noop: boolean; signal: AbortSignal }): void {
@@ -197,6 +231,20 @@ export class ResourceLoop {
       } catch {
         // the source logged it and keeps its last good tree
       }
+    }
+  }
+
+  /** Quarantined keys are retried on `interval` (the shortest of the resource's backends; else 60 s). */
+  async #retryTick(signal: AbortSignal): Promise<void> {
+    const intervals = this.sources.map((s) => s.spec.intervalMs).filter((ms): ms is number => ms !== undefined);
+    const every = intervals.length > 0 ? Math.min(...intervals) : QUARANTINE_RETRY_MS;
+    while (!signal.aborted) {
+      try {
+        await abortableSleep(every, signal, this.#clock);
+      } catch {
+        return;
+      }
+      this.retryQuarantined();
     }
   }
 }
