@@ -12,7 +12,7 @@
  */
 import type { Logger } from 'pino';
 import { CommandStepError } from '../pipeline/step-error.ts';
-import { errorMessage, ResourceError, TemplateError } from '../errors.ts';
+import { errorMessage, KeyNotFoundError, ResourceError, TemplateError } from '../errors.ts';
 import { maskValue } from '../secrets/mask.ts';
 import type { Clock } from '../schedule/schedule.ts';
 import type { KeyTree } from '../tree/key-tree.ts';
@@ -120,6 +120,8 @@ export class Quarantine {
    * reproduce on a copy, or the budget is spent.
    */
   async recover<R>(tree: KeyTree, error: unknown, probe: (t: KeyTree) => Promise<unknown>, install: (t: KeyTree) => Promise<R>): Promise<R> {
+    // before the first good render, a missing key cannot be fixed by holding changes back
+    if (this.#lastGood === undefined && error instanceof Error && error.cause instanceof KeyNotFoundError) throw error;
     const good = this.#lastGood ?? new Map<string, string>();
     const current = valuesOf(tree);
     const delta = [...new Set([...current.keys(), ...good.keys()])].filter((k) => current.get(k) !== good.get(k)).sort();

@@ -5,7 +5,7 @@
  */
 import type { Logger } from 'pino';
 import type { ResourceSpec } from '../config/types.ts';
-import { errorMessage, isAppError } from '../errors.ts';
+import { errorMessage, isAppError, KeyNotFoundError } from '../errors.ts';
 import { DataGuard, DEFAULT_GUARD, type GuardSpec } from './guard.ts';
 import { mergeFeeds } from './merge.ts';
 import type { ProcessResult } from '../pipeline/process.ts';
@@ -181,6 +181,7 @@ export class ResourceLoop {
       return result;
     } catch (e) {
       if (!isRefusal(e) || opts.signal?.aborted) throw e;
+      if (this.spec.missingKeys === 'wait' && e instanceof Error && e.cause instanceof KeyNotFoundError) throw e;
       return this.#quarantine.recover(
         tree,
         e,
