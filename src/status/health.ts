@@ -7,6 +7,7 @@
  */
 import type { FeedStatus } from '../runner/feed.ts';
 import type { ResourceStatus } from '../runner/resource-loop.ts';
+import type { QuarantinedKey } from '../runner/quarantine.ts';
 
 export interface HealthOptions {
   /** How long a disconnected backend's last good data counts as current (`[http] freshness`). */
@@ -39,6 +40,8 @@ export interface ResourceHealth {
   readonly renders: number;
   readonly failures: number;
   readonly sources: readonly SourceHealth[];
+  /** Keys held back by quarantine (value masked); the resource serves everything else. */
+  readonly quarantined?: readonly QuarantinedKey[];
 }
 
 export interface HealthReport {
@@ -105,6 +108,7 @@ export function resourceHealth(w: ResourceStatus, now: number, opts: HealthOptio
     renders: w.renders,
     failures: w.failures,
     sources,
+    ...(w.quarantined !== undefined && w.quarantined.length > 0 ? { quarantined: w.quarantined } : {}),
   };
 }
 

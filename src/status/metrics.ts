@@ -85,6 +85,7 @@ function defineMetrics(registry: Registry) {
     haRuntimeFailures: new Counter({ name: `${p}haproxy_runtime_failures_total`, help: 'Runtime API applies that failed and fell back to a reload.', registers }),
     haReloadFailures: new Counter({ name: `${p}haproxy_reload_failures_total`, help: 'Failed HAProxy reloads (the old worker kept serving).', registers }),
     haRestarts: new Counter({ name: `${p}haproxy_restarts_total`, help: 'Automatic HAProxy restarts after it died.', registers }),
+    quarantined: new Gauge({ name: `${p}quarantined_keys`, help: 'Keys whose change was refused and is held back at its last good value (quarantine).', labelNames: r, registers }),
     guardRefusals: new Counter({ name: `${p}guard_refusals_total`, help: 'Renders a data guard refused to install, by reason.', labelNames: ['resource', 'reason'] as const, registers }),
   };
 }
@@ -113,9 +114,10 @@ function observe(m: Defs, o: CycleOutcome, nowMs: number): void {
 }
 
 function refreshStatus(m: Defs, statuses: readonly ResourceStatus[], now: number): void {
-  for (const g of [m.lastSuccess, m.up, m.connected, m.revision, m.lastSync, m.lag]) g.reset();
+  for (const g of [m.lastSuccess, m.up, m.connected, m.revision, m.lastSync, m.lag, m.quarantined]) g.reset();
   for (const w of statuses) {
     const resource = w.resource;
+    m.quarantined.set({ resource }, w.quarantined?.length ?? 0);
     m.up.set({ resource }, w.lastSuccessAt !== undefined && w.lastError === undefined ? 1 : 0);
     if (w.lastSuccessAt !== undefined) m.lastSuccess.set({ resource }, w.lastSuccessAt / 1000);
     for (const s of w.sources) {
