@@ -172,7 +172,8 @@ async function checkAll(deps: PipelineDeps, spec: ResourceSpec, plans: readonly 
     opts.signal?.throwIfAborted();
     results.set(t.dst, result);
     if (!succeeded(result)) {
-      opts.rejected?.remember(t.dst, sha);
+      // a timeout is no verdict on the render: it is checked again on the next retry
+      if (!result.timedOut) opts.rejected?.remember(t.dst, sha);
       const tail = outputTail(result);
       const msg = `${t.dst}: check_cmd (${result.command}) ${describeOutcome(result, t.checkTimeoutMs)}; destination left untouched${tail ? `\n${tail}` : ''}`;
       throw new CommandStepError(spec.name, 'check', msg, { result, template: t.dst });

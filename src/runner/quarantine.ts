@@ -62,6 +62,8 @@ export class Quarantine {
   readonly #held = new Map<string, Held>();
   readonly #logged = new Set<string>();
   #spent: number[] = [];
+  /** Refusals that did not reproduce on a copy: not the data's doing, so worth a retry. */
+  readonly #notData = new WeakSet<object>();
 
   constructor(opts: QuarantineOptions) {
     this.#log = opts.logger;
@@ -98,6 +100,11 @@ export class Quarantine {
   /** `tree` was installed (or found in sync): it is the new last good tree. */
   accepted(tree: KeyTree): void {
     this.#lastGood = valuesOf(tree);
+  }
+
+  /** The refusal did not reproduce on a copy: it is not the data's doing (retry it). */
+  notData(e: unknown): boolean {
+    return typeof e === 'object' && e !== null && this.#notData.has(e);
   }
 
   /** Retry every held key at the next render (the retry tick). */
@@ -154,6 +161,7 @@ export class Quarantine {
       this.#log.warn({ err: errorMessage(e) }, 'quarantine: a check gave no verdict; the refusal stands');
       throw error;
     });
+    if (outcome.kind === 'not-reproduced' && typeof error === 'object' && error !== null) this.#notData.add(error);
     if (outcome.kind !== 'found') {
       const why = outcome.kind === 'not-reproduced' ? 'the refusal did not reproduce on a copy (not caused by the data?)' : `the check budget is spent after ${outcome.checks} checks`;
       this.#log.error({ changedKeys: delta.length, checks: outcome.checks, err: errorMessage(error) }, `quarantine could not isolate the refused change: ${why}; the last good config stays until the data changes`);

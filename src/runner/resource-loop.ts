@@ -13,6 +13,7 @@ import { abortableSleep, backoff, debounce, DEFAULT_RETRY, systemClock, type Clo
 import type { Feed, FeedStatus } from './feed.ts';
 import type { KeyTree } from '../tree/key-tree.ts';
 import { isRefusal, Quarantine, type QuarantinedKey } from './quarantine.ts';
+import { retryKind } from './retry.ts';
 
 /** Renders and installs the resource from a tree (the pipeline, bound to its deps). */
 export type ProcessFn = (spec: ResourceSpec, tree: KeyTree, opts: { noop: boolean; probe?: boolean; signal?: AbortSignal }) => Promise<ProcessResult>;
@@ -59,6 +60,8 @@ export class ResourceLoop {
   #renders = 0;
   #failures = 0;
   #fetchAttempt = 0;
+  /** The last pass failed in a way worth retrying without a data change (retry.ts). */
+  #retryPending = false;
   #lastSuccessAt?: number;
   #lastError?: string;
   readonly #guard: DataGuard;
@@ -146,6 +149,7 @@ export class ResourceLoop {
       try {
         await this.runOnce(opts);
         this.#fetchAttempt = 0;
+        this.#retryPending = false;
       } catch (e) {
         this.#onFailure(e, opts);
       }
@@ -204,14 +208,23 @@ export class ResourceLoop {
     if (opts.signal.aborted) return;
     const code = isAppError(e) ? e.code : 'E_INTERNAL';
     this.#log.error({ event: 'render-failed', code, err: this.#lastError }, 'resource failed; the destination was left as it was');
-    if (code === 'E_BACKEND' || code === 'E_FETCH') {
-      const delay = backoff(DEFAULT_RETRY, this.#fetchAttempt++) ?? DEFAULT_RETRY.maxMs;
-      this.#log.info({ event: 'read-retry', delayMs: delay }, 'retrying the backend read');
-      abortableSleep(delay, opts.signal, this.#clock).then(
-        () => this.#kick(opts),
-        () => {},
-      );
-    }
+    const kind = retryKind(e, (x) => this.#quarantine.notData(x));
+    this.#retryPending = kind !== undefined;
+    if (kind === undefined) return;
+    const delay = backoff(DEFAULT_RETRY, this.#fetchAttempt++) ?? DEFAULT_RETRY.maxMs;
+    this.#log.info({ event: kind === 'backend' ? 'read-retry' : 'transient-retry', delayMs: delay }, kind === 'backend' ? 'retrying the backend read' : 'retrying after a transient failure');
+    abortableSleep(delay, opts.signal, this.#clock).then(
+      () => this.#kick(opts),
+      () => {},
+    );
+  }
+
+  /** Retry now a resource whose last pass failed transiently (SIGHUP); returns whether it did. */
+  retryFailed(): boolean {
+    this.retryQuarantined();
+    if (!this.#retryPending) return false;
+    this.trigger('retry after a failure');
+    return true;
   }
 
   async #watchWhenLoaded(s: Feed, signal: AbortSignal): Promise<void> {
@@ -235,7 +248,7 @@ export class ResourceLoop {
     }
   }
 
-  /** Quarantined keys are retried on `interval` (the shortest of the resource's backends; else 60 s). */
+  /** Quarantined keys and transient failures are retried on `interval` (the shortest of the resource's backends; else 60 s). */
   async #retryTick(signal: AbortSignal): Promise<void> {
     const intervals = this.sources.map((s) => s.spec.intervalMs).filter((ms): ms is number => ms !== undefined);
     const every = intervals.length > 0 ? Math.min(...intervals) : QUARANTINE_RETRY_MS;
@@ -245,7 +258,7 @@ export class ResourceLoop {
       } catch {
         return;
       }
-      this.retryQuarantined();
+      this.retryFailed();
     }
   }
 }

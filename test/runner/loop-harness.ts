@@ -36,12 +36,14 @@ export interface HarnessOptions {
   readonly backend?: Partial<BackendSpec>;
   readonly applier?: Applier;
   readonly wrap?: (fn: ProcessFn) => ProcessFn;
+  /** Where to install (default `<dir>/app.cfg`); given the fresh temp dir. */
+  readonly dst?: (dir: string) => Promise<string>;
 }
 
 export async function startLoop(t: TestContext, o: HarnessOptions): Promise<LoopHarness> {
   const dir = await tempDir(t, 'keyplate-loop');
   const src = join(dir, 'app.njk');
-  const dst = join(dir, 'app.cfg');
+  const dst = o.dst ? await o.dst(dir) : join(dir, 'app.cfg');
   await writeFile(src, o.template);
   const logs = captureLogger('debug');
   const logger: Logger = logs.logger;
