@@ -19,9 +19,9 @@ const held = (h: { loop: { status(): { quarantined?: readonly { key: string }[] 
 describe('quarantine', () => {
   it('installs every other change and holds the key check_cmd refuses; a new value or a delete clears it', async (t) => {
     const h = await startLoop(t, { template: LIST, data: { '/services/a': 'ok-a' }, checkCmd: '! grep -q BAD {{.src}}' });
-    await waitFor(async () => (await read(h.dst)).includes('server a ok-a'), { message: 'first render' });
+    await waitFor(async () => (await read(h.dst)).includes('server a ok-a'), { timeoutMs: 30_000, message: 'first render' });
     for (const [k, v] of [['b', 'ok-b'], ['c', 'BAD'], ['d', 'ok-d'], ['e', 'ok-e'], ['f', 'ok-f']]) h.mem.set(`/services/${k}`, v);
-    await waitFor(async () => /server f ok-f/.test(await read(h.dst)), { message: 'the other changes installed' });
+    await waitFor(async () => /server f ok-f/.test(await read(h.dst)), { timeoutMs: 30_000, message: 'the other changes installed' });
     const file = await read(h.dst);
     assert.equal(file, 'server a ok-a\nserver b ok-b\nserver d ok-d\nserver e ok-e\nserver f ok-f\n');
     assert.deepEqual(held(h), ['/services/c']);
@@ -32,27 +32,27 @@ describe('quarantine', () => {
 
     // later changes still apply while the key is held
     h.mem.set('/services/g', 'ok-g');
-    await waitFor(async () => /server g ok-g/.test(await read(h.dst)), { message: 'a later change' });
+    await waitFor(async () => /server g ok-g/.test(await read(h.dst)), { timeoutMs: 30_000, message: 'a later change' });
     assert.doesNotMatch(await read(h.dst), /BAD/);
     assert.deepEqual(held(h), ['/services/c']);
 
     h.mem.set('/services/c', 'ok-c');
-    await waitFor(async () => /server c ok-c/.test(await read(h.dst)), { message: 'the fixed value' });
+    await waitFor(async () => /server c ok-c/.test(await read(h.dst)), { timeoutMs: 30_000, message: 'the fixed value' });
     assert.deepEqual(held(h), []);
 
     h.mem.set('/services/c', 'BAD');
-    await waitFor(() => held(h).length === 1, { message: 'quarantined again' });
+    await waitFor(() => held(h).length === 1, { timeoutMs: 30_000, message: 'quarantined again' });
     h.mem.delete('/services/c');
-    await waitFor(async () => held(h).length === 0 && !/server c /.test(await read(h.dst)), { message: 'the delete clears it' });
+    await waitFor(async () => held(h).length === 0 && !/server c /.test(await read(h.dst)), { timeoutMs: 30_000, message: 'the delete clears it' });
   });
 
   it('bisects a delta of 64 changed keys with at most log2(64)+2 checks', async (t) => {
     const h = await startLoop(t, { template: LIST, data: { '/services/a': 'ok' }, checkCmd: '! grep -q BAD {{.src}}' });
-    await waitFor(async () => (await read(h.dst)).includes('server a ok'), { message: 'first render' });
+    await waitFor(async () => (await read(h.dst)).includes('server a ok'), { timeoutMs: 30_000, message: 'first render' });
     const probesBefore = h.calls.probe;
     for (let i = 0; i < 64; i++) h.mem.set(`/services/k${String(i).padStart(2, '0')}`, i === 37 ? 'BAD' : `ok${i}`);
-    await waitFor(() => held(h).length === 1, { message: 'quarantined' });
-    await waitFor(async () => /server k63 ok63/.test(await read(h.dst)), { message: 'installed' });
+    await waitFor(() => held(h).length === 1, { timeoutMs: 30_000, message: 'quarantined' });
+    await waitFor(async () => /server k63 ok63/.test(await read(h.dst)), { timeoutMs: 30_000, message: 'installed' });
     assert.deepEqual(held(h), ['/services/k37']);
     const bisects = h.logs.lines.filter((l) => /installed every other change/.test(String(l.msg)));
     assert.ok(bisects.length >= 1);
@@ -65,10 +65,10 @@ describe('quarantine', () => {
     const template = await readFile(SEED, 'utf8');
     const data = { '/config/web/scheme': 'http', '/services/web/host1:web.1:80': '10.0.0.1:80' };
     const h = await startLoop(t, { template, data });
-    await waitFor(async () => (await read(h.dst)).includes('10.0.0.1:80'), { message: 'first render' });
+    await waitFor(async () => (await read(h.dst)).includes('10.0.0.1:80'), { timeoutMs: 30_000, message: 'first render' });
     h.mem.set('/services/web/host2:web.2:80', '127.0.0.1:80\n    stats enable\n    stats uri /pwn');
     h.mem.set('/services/web/host3:web.3:80', '10.0.0.3:80');
-    await waitFor(async () => (await read(h.dst)).includes('10.0.0.3:80'), { message: 'the other registration installed' });
+    await waitFor(async () => (await read(h.dst)).includes('10.0.0.3:80'), { timeoutMs: 30_000, message: 'the other registration installed' });
     const file = await read(h.dst);
     assert.doesNotMatch(file, /stats|pwn|127\.0\.0\.1/);
     assert.deepEqual(held(h), ['/services/web/host2:web.2:80']);

@@ -55,7 +55,7 @@ describe('retries after transient failures', () => {
         return join(dir, 'app.cfg');
       },
     });
-    await waitFor(() => h.logs.lines.some((l) => /timed out|retrying after a transient failure/.test(JSON.stringify(l))), { message: 'the check timed out' });
+    await waitFor(() => h.logs.lines.some((l) => /timed out|retrying after a transient failure/.test(JSON.stringify(l))), { timeoutMs: 30_000, message: 'the check timed out' });
     assert.equal(await read(h.dst), '');
     await rm(join(h.dir, 'slow'));
     await waitFor(async () => (await read(h.dst)) === 'server a 1\n', { timeoutMs: 15_000, message: 'installed after the retry' });
@@ -67,7 +67,7 @@ describe('retries after transient failures', () => {
       data: { '/services/a': '1' },
       templateOver: { reloadCmd: 'test -e "$(dirname {{.dst}})/dep"' },
     });
-    await waitFor(() => h.logs.lines.some((l) => l.msg === 'reload failed, rolled back'), { message: 'a failed reload' });
+    await waitFor(() => h.logs.lines.some((l) => l.msg === 'reload failed, rolled back'), { timeoutMs: 30_000, message: 'a failed reload' });
     await writeFile(join(h.dir, 'dep'), '');
     await waitFor(() => h.logs.lines.some((l) => l.msg === 'reload succeeded'), { timeoutMs: 15_000, message: 'the reload succeeded on a retry' });
     assert.equal(await read(h.dst), 'server a 1\n');
@@ -83,7 +83,7 @@ describe('retries after transient failures', () => {
         return join(small.path, 'app.cfg');
       },
     });
-    await waitFor(() => h.logs.lines.some((l) => l.code === 'E_STAGE' || l.code === 'E_INSTALL'), { message: 'the install failed' });
+    await waitFor(() => h.logs.lines.some((l) => l.code === 'E_STAGE' || l.code === 'E_INSTALL'), { timeoutMs: 30_000, message: 'the install failed' });
     assert.match(JSON.stringify(h.logs.lines.find((l) => l.code === 'E_STAGE' || l.code === 'E_INSTALL')), new RegExp(small!.kind));
     await small!.free();
     await waitFor(async () => (await read(h.dst)).startsWith('server a 1\n'), { timeoutMs: 15_000, message: 'installed after the retry' });
@@ -91,11 +91,11 @@ describe('retries after transient failures', () => {
 
   it('a real rejection is not retried until the data changes', async (t) => {
     const h = await startLoop(t, { template: LIST, data: { '/services/a': '1' }, checkCmd: '! grep -q BAD {{.src}}' });
-    await waitFor(async () => (await read(h.dst)) === 'server a 1\n', { message: 'first render' });
+    await waitFor(async () => (await read(h.dst)) === 'server a 1\n', { timeoutMs: 30_000, message: 'first render' });
     // the template, not the data, makes every render fail the check: quarantine cannot take it
     await writeFile(join(h.dir, 'app.njk'), `BAD\n${LIST}`);
     h.mem.set('/services/b', '2');
-    await waitFor(() => h.logs.lines.some((l) => l.code === 'E_CHECK'), { message: 'rejected' });
+    await waitFor(() => h.logs.lines.some((l) => l.code === 'E_CHECK'), { timeoutMs: 30_000, message: 'rejected' });
     assert.ok(h.logs.lines.some((l) => /quarantine could not isolate/.test(String(l.msg))), 'the fallback is loud');
     const real = h.calls.real;
     assert.equal(h.loop.retryFailed(), false, 'a rejection is not retried');
@@ -103,6 +103,6 @@ describe('retries after transient failures', () => {
     assert.equal(h.calls.real, real);
     await writeFile(join(h.dir, 'app.njk'), LIST);
     h.mem.set('/services/b', '3');
-    await waitFor(async () => (await read(h.dst)) === 'server a 1\nserver b 3\n', { message: 'the data change installs' });
+    await waitFor(async () => (await read(h.dst)) === 'server a 1\nserver b 3\n', { timeoutMs: 30_000, message: 'the data change installs' });
   });
 });
