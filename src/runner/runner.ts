@@ -222,6 +222,7 @@ export function createRunner(config: AppConfig, deps: RunnerDeps, opts: RunnerOp
       for (const p of plan) {
         if (p.loop === p.current?.worker) {
           summary.unchanged.push(p.spec.name);
+          p.current?.worker.retryFailed(); // SIGHUP retries a transient failure and quarantined keys now
           continue;
         }
         if (p.current) await halt(p.spec.name);

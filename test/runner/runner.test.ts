@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createMemoryBackend, type MemoryBackend } from '../../src/backends/memory.ts';
 import type { AppConfig, BackendSpec, ResourceSpec } from '../../src/config/types.ts';
-import { KeyNotFoundError, TemplateError } from '../../src/errors.ts';
+import { KeyNotFoundError, ResourceError, TemplateError } from '../../src/errors.ts';
+import { testClock } from '../helpers/clock.ts';
 import { normalizeKey, type KeyPath } from '../../src/tree/keys.ts';
 import type { ProcessResult } from '../../src/pipeline/process.ts';
 import { createRunner } from '../../src/runner/runner.ts';
@@ -223,6 +224,35 @@ describe('runner.reconfigure', () => {
     assert.equal(runner.workers[0], before, 'the old loop is still the running one');
     mem.set(normalizeKey('/app/services/b'), '2');
     await waitFor(() => renders === 2, { message: 'the old loop to render a later change' });
+    stop.abort();
+    await running;
+  });
+
+  it('SIGHUP with an unchanged resource retries its transient failure at once (the backoff clock never fires here)', async () => {
+    const mem = createMemoryBackend('memory', { '/app/services/a': '1' });
+    let calls = 0;
+    const cfg = config([backendSpec()]);
+    const runner = createRunner(
+      cfg,
+      {
+        process: async () => {
+          calls++;
+          if (calls === 1) throw new ResourceError('r', 'install', '/etc/x.cfg: ENOSPC: no space left on device');
+          return fakeResult();
+        },
+        logger: silentLogger(),
+        env: {},
+        clock: testClock(),
+        createBackend: () => mem,
+      },
+      { noop: false },
+    );
+    const stop = new AbortController();
+    const running = runner.start(stop.signal);
+    await waitFor(() => calls === 1 && runner.status()[0].failures === 1, { message: 'the failed install' });
+    const summary = await runner.reconfigure(cfg);
+    assert.deepEqual(summary.unchanged, ['r']);
+    await waitFor(() => calls === 2 && runner.status()[0].lastError === undefined, { message: 'the retry on SIGHUP' });
     stop.abort();
     await running;
   });
