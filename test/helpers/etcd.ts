@@ -267,3 +267,20 @@ export async function v2Mkdir(base: string, key: string): Promise<void> {
   await res.arrayBuffer();
   if (!res.ok) throw new Error(`v2 mkdir ${key}: HTTP ${res.status}`);
 }
+
+/** Turn on etcd authentication with one user holding the root role; returns a client logged in as that user. */
+export async function enableAuth(t: After, url: string, user: string, password: string): Promise<Etcd3> {
+  const admin = v3Client(t, url);
+  await admin.role('root').create().catch((e: unknown) => {
+    if (!/already exists/.test(String(e))) throw e;
+  });
+  // etcd enables auth only once a user named root exists
+  for (const name of new Set(['root', user])) {
+    await admin.user(name).create(password);
+    await admin.user(name).addRole('root');
+  }
+  await admin.auth.authEnable();
+  const client = new Etcd3({ hosts: [url], auth: { username: user, password } });
+  t.after(() => client.close());
+  return client;
+}

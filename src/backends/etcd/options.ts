@@ -34,7 +34,8 @@ export const ETCD_OPTIONS: SectionSchema = {
     nodes: {
       type: 'string[]',
       default: [DEFAULT_NODE],
-      description: 'etcd endpoints, `http://host:port` or `host:port` (several = failover: a dead member does not stop reads or watches).',
+      description:
+        'etcd endpoints, `http://host:port` or `host:port` (several = failover: a dead member does not stop reads or watches). `http://user:password@host:port` sets `username`/`password` (removed from the node, never logged).',
     },
     version: {
       type: 'choice',
@@ -65,8 +66,9 @@ export function finishEtcdOptions(v: Readonly<Record<string, unknown>>, at: At):
   nodes.forEach((n, i) => {
     if (n.trim() === '') throw failAt(child(at, 'nodes', i), 'expected "host:port" or "http(s)://host:port", got an empty string');
   });
+  const fromUrls = credentialsFromNodes(nodes, at);
   const opts: EtcdOptions = {
-    nodes,
+    nodes: fromUrls.nodes,
     version: parseVersion(v.version as string),
     requestTimeoutMs: v.request_timeout as number,
     longPollMs: v.long_poll_timeout as number,
@@ -74,11 +76,46 @@ export function finishEtcdOptions(v: Readonly<Record<string, unknown>>, at: At):
   // only what was written, so specs compare and print cleanly
   const written = { username: 'username', password: 'password', clientCert: 'client_cert', clientKey: 'client_key', clientCaKeys: 'client_ca_keys' } as const;
   for (const [field, key] of Object.entries(written)) if (v[key] !== undefined) Object.assign(opts, { [field]: v[key] });
+  if (fromUrls.username !== undefined) {
+    if (opts.username !== undefined && (opts.username !== fromUrls.username || (opts.password !== undefined && opts.password !== fromUrls.password))) {
+      throw failAt(child(at, 'nodes'), 'credentials are given both in a node URL and as username/password, and they differ; give them once');
+    }
+    Object.assign(opts, { username: fromUrls.username }, fromUrls.password !== undefined ? { password: fromUrls.password } : {});
+  }
   if ((opts.clientCert === undefined) !== (opts.clientKey === undefined)) {
     throw failAt(child(at, opts.clientCert ? 'client_key' : 'client_cert'), 'client_cert and client_key must be given together');
   }
   if (opts.password !== undefined && opts.username === undefined) throw failAt(child(at, 'password'), 'password needs a username');
   return opts;
+}
+
+/**
+ * User-info in node URLs (`http://user:password@host:2379`) is used as the credentials, as etcdctl
+ * users expect, and removed from the node: it never reaches a log line or a status page. Every
+ * node that carries credentials must carry the same ones.
+ */
+function credentialsFromNodes(nodes: readonly string[], at: At): { nodes: string[]; username?: string; password?: string } {
+  let creds: { username: string; password?: string } | undefined;
+  const out = nodes.map((n, i) => {
+    const m = /^([a-z][a-z0-9+.-]*:\/\/)?([^/@]*)@(.*)$/i.exec(n.trim());
+    if (!m) return n;
+    const [user, ...rest] = m[2].split(':');
+    const decode = (s: string) => {
+      try {
+        return decodeURIComponent(s);
+      } catch {
+        throw failAt(child(at, 'nodes', i), 'the credentials in this node URL are not valid percent-encoding');
+      }
+    };
+    const found = { username: decode(user), ...(rest.length > 0 ? { password: decode(rest.join(':')) } : {}) };
+    if (found.username === '') throw failAt(child(at, 'nodes', i), 'a node URL with "@" needs a user name before it ("http://user:password@host:port")');
+    if (creds !== undefined && (creds.username !== found.username || creds.password !== found.password)) {
+      throw failAt(child(at, 'nodes', i), 'nodes carry different credentials; etcd authenticates one user per backend');
+    }
+    creds = found;
+    return `${m[1] ?? ''}${m[3]}`;
+  });
+  return { nodes: out, ...creds };
 }
 
 function parseVersion(v: string): EtcdVersion {
