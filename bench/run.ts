@@ -4,6 +4,7 @@
  *   (b) one-shot render of 10,000 services × 3 from etcd, wall time and peak RSS (shipped JS)
  *   (c) bare etcd put acknowledgement, the floor for (a)
  *   (d) etcd put → first request served by the new server, Runtime API vs forced reload
+ *   (e) quarantine: a refused render → the other changes installed, 1/10/100 changed keys
  * Prints an aligned table with PASS/MISS beside each target (never fails on timing) and writes
  * it to bench/results.md. Everything it starts is stopped, also on Ctrl-C.
  *
@@ -20,6 +21,7 @@ import { putAll, seedKeys } from './lib/seed-data.ts';
 import { fmtMb, fmtMs, median, p99, table, verdict, type Row } from './lib/stats.ts';
 import { liveHaproxy } from './haproxy-live.ts';
 import { onetimeRun, ROOT, shippedEntry, startupRun } from './onetime.ts';
+import { quarantineBench, quarantineRows } from './quarantine.ts';
 import { convergence, installFloor, putFloor, writeSeedConfig } from './watch-convergence.ts';
 
 const QUICK = process.argv.includes('--quick');
@@ -131,6 +133,10 @@ async function main(cleanup: Cleanup): Promise<void> {
     }
   }
 
+  // (e) quarantine: refused render → the other changes installed.
+  log('(e) quarantine: refused render → rest installed, 1/10/100 changed keys');
+  rows.push(...quarantineRows(await quarantineBench([1, 10, 100], QUICK ? 3 : 10)));
+
   const env =
     `node ${process.version}, ${availableParallelism()} CPU (${cpus()[0]?.model ?? '?'}), ` +
     `etcd ${version(ETCD_BIN, ['--version'], /etcd Version: (\S+)/)}, HAProxy ${version('/usr/sbin/haproxy', ['-v'], /version (\S+)/)}; ` +
@@ -143,6 +149,7 @@ async function main(cleanup: Cleanup): Promise<void> {
     '',
     'p99/max: p99 over the samples; for (b) the worst of the runs.',
     '(a) in-process runner (etcd v3 backend, watch, wait = 0, seed template), timed from just before the put to the inotify event of the new file.',
+    '(e) in-process loop, memory backend, a `sh` check_cmd per check; timed from the refused pass to the install of every other change (the bisect on temp copies in between); checks = median checks per refusal.',
     '(d) keyplate (child, as shipped) supervising HAProxy 2.6 with min_reload_interval = 0; fresh connection per request; each sample\'s server is removed (untimed) before the next.',
     ...notes.map((n) => `note: ${n}`),
     `(total bench time ${fmtMs(performance.now() - started)})`,

@@ -38,7 +38,7 @@ interface Held {
 export interface QuarantineOptions {
   readonly logger: Logger;
   readonly clock: Clock;
-  /** Checks allowed per minute for this resource (default 30). */
+  /** Checks allowed per minute for this resource (default 60). */
   readonly checksPerMinute?: number;
 }
 
@@ -68,7 +68,7 @@ export class Quarantine {
   constructor(opts: QuarantineOptions) {
     this.#log = opts.logger;
     this.#clock = opts.clock;
-    this.#perMinute = opts.checksPerMinute ?? 30;
+    this.#perMinute = opts.checksPerMinute ?? 60;
   }
 
   get size(): number {

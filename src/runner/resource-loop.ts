@@ -26,6 +26,8 @@ export interface LoopDeps {
   readonly clock?: Clock;
   /** Called after every cycle, for metrics and health. */
   readonly onCycle?: (outcome: CycleOutcome) => void;
+  /** Quarantine's check budget per minute (default 60). */
+  readonly quarantineChecksPerMinute?: number;
 }
 
 export type CycleOutcome =
@@ -74,7 +76,7 @@ export class ResourceLoop {
     this.#guard = new DataGuard(deps.guard ?? spec.guard ?? DEFAULT_GUARD);
     this.#clock = deps.clock ?? systemClock;
     this.#log = deps.logger;
-    this.#quarantine = new Quarantine({ logger: this.#log, clock: this.#clock });
+    this.#quarantine = new Quarantine({ logger: this.#log, clock: this.#clock, checksPerMinute: deps.quarantineChecksPerMinute });
   }
 
   status(): ResourceStatus {
