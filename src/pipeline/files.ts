@@ -5,7 +5,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { constants as fsc } from 'node:fs';
-import { chmod, chown, mkdir, open, readFile, rename as fsRename, stat, unlink } from 'node:fs/promises';
+import { chmod, chown, mkdir, open, readdir, readFile, rename as fsRename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { createTwoFilesPatch } from 'diff';
 
@@ -58,6 +58,23 @@ const STAGE_MARK = '.keyplate-';
 
 export function sha256(data: string | Buffer): string {
   return createHash('sha256').update(data).digest('hex');
+}
+
+/**
+ * Remove stage files of `dest` left by a keyplate that was killed mid-pass (SIGKILL, power loss).
+ * A resource's passes are serial and no two resources share a destination, so any stage file of
+ * `dest` found before staging is stale. Returns the names removed.
+ */
+export async function removeStaleStages(dest: string): Promise<string[]> {
+  let names: string[];
+  try {
+    names = await readdir(dirname(dest));
+  } catch {
+    return [];
+  }
+  const stale = names.filter((n) => isStageName(n, basename(dest)));
+  await Promise.all(stale.map((n) => unlinkQuietly(join(dirname(dest), n)).catch(() => undefined)));
+  return stale;
 }
 
 /** True for names this module gives to stage files (for cleanup and tests). */

@@ -11,6 +11,7 @@ import {
   diffFingerprints,
   makeDirectories,
   plannedFingerprint,
+  removeStaleStages,
   snapshotFile,
   stageFile,
   type FileDiff,
@@ -119,7 +120,7 @@ function isForeign(t: TemplateSpec, previous: FileSnapshot | null): boolean {
 }
 
 /** Stage beside the destination and compare; an unchanged stage is discarded at once. */
-async function stageOne(spec: ResourceSpec, t: TemplateSpec, contents: string): Promise<Plan> {
+async function stageOne(spec: ResourceSpec, t: TemplateSpec, contents: string, logger: Logger): Promise<Plan> {
   let previous: FileSnapshot | null;
   try {
     if (t.makeDirectories) await makeDirectories(dirname(t.dst));
@@ -128,6 +129,11 @@ async function stageOne(spec: ResourceSpec, t: TemplateSpec, contents: string): 
     throw wrap(spec, 'compare', t, e);
   }
   if (isForeign(t, previous)) return { template: t, contents, previous, diff: null };
+  const stale = await removeStaleStages(t.dst);
+  if (stale.length > 0) logger.warn({ dst: t.dst, removed: stale }, 'removed stage files left by an earlier keyplate that did not finish');
+  if (contents.trim() === '' && previous !== null && previous.contents.toString('utf8').trim() !== '') {
+    logger.warn({ dst: t.dst }, 'the render is empty but the destination is not: installing an empty file');
+  }
   const staged = await stageFile(t.dst, contents, t).catch((e: unknown) => {
     const hint = (e as NodeJS.ErrnoException).code === 'ENOENT' && !t.makeDirectories ? ' (set make_directories = true?)' : '';
     return Promise.reject(new ResourceError(spec.name, 'stage', `${t.dst}: ${errorMessage(e)}${hint}`, { cause: e }));
@@ -144,12 +150,12 @@ async function discardAll(plans: readonly Plan[]): Promise<void> {
   await Promise.all(plans.map((p) => p.changed?.staged.discard().catch(() => undefined)));
 }
 
-async function stageAll(spec: ResourceSpec, rendered: readonly string[], signal?: AbortSignal): Promise<Plan[]> {
+async function stageAll(spec: ResourceSpec, rendered: readonly string[], logger: Logger, signal?: AbortSignal): Promise<Plan[]> {
   const plans: Plan[] = [];
   try {
     for (let i = 0; i < spec.templates.length; i++) {
       signal?.throwIfAborted();
-      plans.push(await stageOne(spec, spec.templates[i], rendered[i]));
+      plans.push(await stageOne(spec, spec.templates[i], rendered[i], logger));
     }
     return plans;
   } catch (e) {
@@ -229,7 +235,7 @@ export async function processResource(deps: PipelineDeps, spec: ResourceSpec, op
     for (const p of plans) if (p.diff) logger.info({ event: 'would-change', dst: p.template.dst, diff: p.diff }, 'noop: destination would change');
     return result(spec, plans, false, started);
   }
-  const plans = await stageAll(spec, rendered, opts.signal);
+  const plans = await stageAll(spec, rendered, logger, opts.signal);
   const changed = plans.flatMap((p) => (p.changed ? [p.changed] : []));
   for (const p of plans) if (p.diff === null) opts.rejected?.forget(p.template.dst);
   if (changed.length === 0) {
