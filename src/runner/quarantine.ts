@@ -87,7 +87,7 @@ export class Quarantine {
       const now = tree.exists(key) ? tree.getv(key) : undefined;
       if (now !== h.value) {
         this.#held.delete(key);
-        this.#log.info({ key }, now === undefined ? 'quarantined key deleted: released' : 'quarantined key changed: retrying it');
+        this.#log.info({ event: 'quarantine-released', key }, now === undefined ? 'quarantined key deleted: released' : 'quarantined key changed: retrying it');
         continue;
       }
       out ??= new MemoryTree(valuesOf(tree));
@@ -164,7 +164,7 @@ export class Quarantine {
     if (outcome.kind === 'not-reproduced' && typeof error === 'object' && error !== null) this.#notData.add(error);
     if (outcome.kind !== 'found') {
       const why = outcome.kind === 'not-reproduced' ? 'the refusal did not reproduce on a copy (not caused by the data?)' : `the check budget is spent after ${outcome.checks} checks`;
-      this.#log.error({ changedKeys: delta.length, checks: outcome.checks, err: errorMessage(error) }, `quarantine could not isolate the refused change: ${why}; the last good config stays until the data changes`);
+      this.#log.error({ event: 'quarantine-failed', changedKeys: delta.length, checks: outcome.checks, err: errorMessage(error) }, `quarantine could not isolate the refused change: ${why}; the last good config stays until the data changes`);
       throw error;
     }
     const rest = new Set(delta.filter((k) => !outcome.culprits.includes(k)));
@@ -172,7 +172,7 @@ export class Quarantine {
     const result = await install(candidate);
     for (const key of outcome.culprits) this.#hold(key, current.get(key), good.get(key), outcome.reasons.get(key) ?? errorMessage(error));
     this.accepted(candidate);
-    this.#log.info({ changedKeys: delta.length, installed: rest.size, quarantined: outcome.culprits, checks: outcome.checks }, 'installed every other change; the refused keys are quarantined');
+    this.#log.info({ event: 'quarantine-installed', changedKeys: delta.length, installed: rest.size, quarantined: outcome.culprits, checks: outcome.checks }, 'installed every other change; the refused keys are quarantined');
     return result;
   }
 
@@ -186,7 +186,7 @@ export class Quarantine {
     }
     if (this.#logged.size > 10_000) this.#logged.clear();
     this.#logged.add(id);
-    this.#log.warn({ key, value: shown, reason }, `key quarantined: ${key} (its change is refused; it keeps its last good value until it changes)`);
+    this.#log.warn({ event: 'key-quarantined', key, value: shown, reason }, `key quarantined: ${key} (its change is refused; it keeps its last good value until it changes)`);
   }
 }
 

@@ -214,7 +214,8 @@ export class ResourceLoop {
     this.#retryPending = kind !== undefined;
     if (kind === undefined) return;
     const delay = backoff(DEFAULT_RETRY, this.#fetchAttempt++) ?? DEFAULT_RETRY.maxMs;
-    this.#log.info({ event: kind === 'backend' ? 'read-retry' : 'transient-retry', delayMs: delay }, kind === 'backend' ? 'retrying the backend read' : 'retrying after a transient failure');
+    const read = kind === 'backend';
+    this.#log.info({ event: read ? 'read-retry' : 'transient-retry', delayMs: delay }, read ? 'retrying the backend read' : 'retrying after a transient failure');
     abortableSleep(delay, opts.signal, this.#clock).then(
       () => this.#kick(opts),
       () => {},

@@ -7,8 +7,9 @@
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { it, type TestContext } from 'node:test';
+import type { LogLine } from '../helpers/daemon.ts';
 import { waitFor } from '../helpers/wait.ts';
-import { addApp, DOMAIN, startEmulator, startKeyplate } from './rancher-harness.ts';
+import { addApp, DOMAIN, startEmulator, startKeyplate } from '../helpers/rancher-stack.ts';
 import { get, startBackend } from './rancher-net.ts';
 
 it('a container HAProxy refuses is quarantined, the rest is routed, removing it clears the quarantine', async (t: TestContext) => {
@@ -22,7 +23,7 @@ it('a container HAProxy refuses is quarantined, the rest is routed, removing it 
   const bad = addApp(emu, 'app1', 'web', app1, { name: 'zoned' });
   emu.patchContainer(bad.name, { primary_ip: 'fe80::1%zz9' });
   addApp(emu, 'app2', 'web', app2);
-  const q = await kp.waitLog((l) => String(l.msg).startsWith('key quarantined'), { timeoutMs: 30_000, message: 'key quarantined' });
+  const q = await kp.daemon.waitLog((l: LogLine) => String(l.msg).startsWith('key quarantined'), { timeoutMs: 30_000, message: 'key quarantined' });
   // every key of the new container is part of the refused change; holding any one of them keeps it out
   assert.match(String(q.key), /\/zoned\//);
   await waitFor(async () => (await get(kp.ports.http, `app2.${DOMAIN}`)).body === 'app2', { timeoutMs: 20_000, message: 'app2 routed (the rest installed)' });
@@ -31,6 +32,6 @@ it('a container HAProxy refuses is quarantined, the rest is routed, removing it 
 
   const from = kp.logs.length;
   emu.removeContainer(bad.name);
-  await kp.waitLog((l) => String(l.msg).startsWith('quarantined key deleted') && l.key === q.key, { from, timeoutMs: 20_000, message: 'released' });
+  await kp.daemon.waitLog((l: LogLine) => String(l.msg).startsWith('quarantined key deleted') && l.key === q.key, { from, timeoutMs: 20_000, message: 'released' });
   assert.equal(await kp.stop(), 0);
 });
