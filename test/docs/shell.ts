@@ -7,7 +7,7 @@
  * - `etcd`: a test etcd (v2 API on) is started; `127.0.0.1:2379` in the block means it.
  * - `until TEXT`: the block starts a daemon; once TEXT appears in its output the whole process
  *   group gets SIGTERM, and the block passes. Without it the block must exit 0.
- * `127.0.0.1:8080` in a block is replaced by a free loopback port.
+ * Port 8080 in a block (`HTTP_PORT=8080`, `127.0.0.1:8080`) is replaced by a free port.
  */
 import { spawn } from 'node:child_process';
 import { chmod, cp, mkdir, writeFile } from 'node:fs/promises';
@@ -52,8 +52,8 @@ export async function runShell(b: CodeBlock, opts: ShellOptions): Promise<string
   const bin = await prepare(opts.root, opts.dir);
   let script = b.body;
   if (spec.etcd) script = script.replaceAll('127.0.0.1:2379', await opts.etcd());
-  if (script.includes('127.0.0.1:8080')) script = script.replaceAll('127.0.0.1:8080', `127.0.0.1:${await opts.freePort()}`);
-  const env = { PATH: `${bin}:/usr/sbin:/usr/bin:/sbin:/bin`, HOME: opts.dir, TMPDIR: opts.dir, LANG: 'C.UTF-8' };
+  if (/\b8080\b/.test(script)) script = script.replace(/\b8080\b/g, String(await opts.freePort()));
+  const env = { PATH: `${bin}:/usr/sbin:/usr/bin:/sbin:/bin`, HOME: opts.dir, LANG: 'C.UTF-8' };
   const child = spawn('bash', ['-eo', 'pipefail', '-c', script], { cwd: opts.dir, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   let matched = false;
