@@ -6,8 +6,8 @@
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { backendDefinitions } from '../src/backends/index.ts';
-import type { BackendDefinition } from '../src/backends/types.ts';
+import { backendDefinitions } from '../src/backends/registry.ts';
+import type { BackendDefinition } from '../src/backends/contract.ts';
 import { referenceMarkdown } from '../src/config/reference.ts';
 
 export interface GeneratedSection {

@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fill, SECTIONS, staleSections } from '../../scripts/gen-config-reference.ts';
-import { backendDefinitions } from '../../src/backends/index.ts';
+import { backendDefinitions } from '../../src/backends/registry.ts';
 
 const root = join(import.meta.dirname, '..', '..');
 

@@ -1,6 +1,6 @@
 /**
  * Golden tests: every example renders from its bundled data to its checked-in expected output,
- * and the output passes real `haproxy -c`. `npm start` prints exactly this render.
+ * and the output passes real `haproxy -c`. `npm start` prints the etcd-haproxy render.
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -27,11 +27,15 @@ describe('examples render to their golden files', () => {
       await haproxyCheck(await tempDir(t), res.stdout);
     });
   }
-  it('npm start prints the registrator example', async () => {
-    const expected = await readFile(join(root, 'examples/registrator-etcd/expected.cfg'), 'utf8');
-    const stdout = await new Promise<string>((resolve, reject) =>
-      execFile('npm', ['start', '--silent'], { cwd: root }, (err, out, errOut) => (err ? reject(new Error(errOut)) : resolve(out))),
+  it('npm start prints the etcd-haproxy example, then what to try next on stderr', async () => {
+    const expected = await readFile(join(root, 'examples/etcd-haproxy/expected.cfg'), 'utf8');
+    const { stdout, stderr } = await new Promise<{ stdout: string; stderr: string }>((resolve, reject) =>
+      execFile('npm', ['start', '--silent'], { cwd: root }, (err, out, errOut) => (err ? reject(new Error(errOut)) : resolve({ stdout: out, stderr: errOut }))),
     );
     assert.equal(stdout, expected);
+    const next = stderr.split('\n').filter((l) => l.startsWith('next: '));
+    assert.equal(next.length, 2, stderr);
+    assert.match(next[0], /keyplate render --diff -c examples\/etcd-haproxy\/offline\.toml/);
+    assert.match(next[1], /keyplate run -c examples\/etcd-haproxy\/config\.toml/);
   });
 });
