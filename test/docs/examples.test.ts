@@ -56,6 +56,16 @@ describe('docs examples run as written', () => {
     for (const f of docFiles.filter((x) => x !== 'README.md')) assert.ok(readme.includes(`](${f})`), `README.md does not link ${f}`);
   });
 
+  it('every environment variable a shipped config reads is documented on its page', () => {
+    const pages = [['config.toml', 'docs/rancher-preset.md'], ['examples/etcd-haproxy/config.toml', 'docs/etcd-haproxy.md']];
+    for (const [config, page] of pages) {
+      const vars = new Set([...readFileSync(join(root, config), 'utf8').matchAll(/\$\{([A-Z_][A-Z0-9_]*)/g)].map((m) => m[1]));
+      assert.ok(vars.size > 5, config);
+      const text = readFileSync(join(root, page), 'utf8');
+      for (const v of vars) assert.ok(text.includes(`\`${v}\``), `${page} does not document ${v} (read by ${config})`);
+    }
+  });
+
   it('nothing in the repository refers to paths outside it', () => {
     const outside = /\/work\/shared|shared\/specs|\.\.\/shared\//;
     const hits: string[] = [];
