@@ -11,6 +11,8 @@ import { join, relative } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
 import { freePort, startEtcd } from '../helpers/etcd.ts';
 import { tempDir } from '../helpers/tmp.ts';
+import { backendKinds } from '../../src/backends/registry.ts';
+import { ExitCode } from '../../src/errors.ts';
 import { checkData, checkMarkers, checkTemplate, checkToml, marker, SHELL, TEMPLATE } from './blocks.ts';
 import { checkLinks } from './links.ts';
 import { codeBlocks, slug, type CodeBlock } from './markdown.ts';
@@ -64,6 +66,16 @@ describe('docs examples run as written', () => {
       const text = readFileSync(join(root, page), 'utf8');
       for (const v of vars) assert.ok(text.includes(`\`${v}\``), `${page} does not document ${v} (read by ${config})`);
     }
+  });
+
+  it('README.md and docs/cli.md list every exit code and command; docs/backends.md every backend kind', () => {
+    for (const page of ['README.md', 'docs/cli.md']) {
+      const text = readFileSync(join(root, page), 'utf8');
+      for (const code of Object.values(ExitCode)) assert.match(text, new RegExp(`^\\| ${code} \\|`, 'm'), `${page}: exit code ${code}`);
+      for (const cmd of ['run', 'render', 'keys', 'check']) assert.ok(text.includes(`\`keyplate ${cmd}`), `${page}: keyplate ${cmd}`);
+    }
+    const backends = readFileSync(join(root, 'docs/backends.md'), 'utf8');
+    for (const kind of backendKinds()) assert.match(backends, new RegExp(`^\\| \`${kind}\` \\|`, 'm'), kind);
   });
 
   it('nothing in the repository refers to paths outside it', () => {
