@@ -2,10 +2,10 @@ import { maskText } from './secrets/mask.ts';
 
 /**
  * Typed errors. Every error keeps its `cause`, carries a stable `code` and maps to one documented
- * process exit code (see README "Exit codes").
+ * process exit code (see docs/cli.md "Exit codes").
  */
 
-/** Process exit codes. Stable: documented in README and relied on by scripts. */
+/** Process exit codes. Stable: documented in README.md and docs/cli.md, and relied on by scripts. */
 export const ExitCode = {
   OK: 0,
   /** An unexpected internal error (a bug): please report it. */

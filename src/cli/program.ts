@@ -1,6 +1,6 @@
 /**
  * The command line: `run`, `render`, `keys`, `check`, `version`. `main` returns the exit code (documented in
- * README); bin.ts sets process.exitCode so pending log lines flush.
+ * docs/cli.md); bin.ts sets process.exitCode so pending log lines flush.
  */
 import { Command, CommanderError, Option } from 'commander';
 import { errorMessage, ExitCode, exitCodeOf, isAppError, type ExitCodeValue } from '../errors.ts';

@@ -1,6 +1,6 @@
 /**
  * The config schema as data: one table per section, one line per key (type, default, description).
- * The loader validates against it (unknown keys, types, defaults) and the README key reference is
+ * The loader validates against it (unknown keys, types, defaults) and the key reference in docs/config-reference.md is
  * generated from it (`referenceMarkdown()` in config/reference.ts). To add a key: add one line here,
  * then read it where the section is normalized (the value arrives already type-checked).
  */
