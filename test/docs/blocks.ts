@@ -11,6 +11,8 @@
  * - ```jinja / njk / nunjucks: compiled by the template engine.
  * - ```json / yaml: parsed.
  * - shell blocks: must be marked `<!-- run -->` (see shell.ts) or `<!-- norun: reason -->`.
+ * - `<!-- output -->`: the block is what the run block before it prints on stdout (JSON blocks are
+ *   compared as data, others as text with trailing whitespace ignored).
  * Any block may be excluded with `<!-- norun: reason -->`; the reason is required.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -23,7 +25,7 @@ import type { CodeBlock, Marker } from './markdown.ts';
 
 export const SHELL = new Set(['sh', 'bash', 'shell', 'console']);
 export const TEMPLATE = new Set(['jinja', 'njk', 'nunjucks', 'jinja2']);
-const MARKERS = new Set(['run', 'norun', 'fragment', 'env']);
+const MARKERS = new Set(['run', 'norun', 'fragment', 'env', 'output']);
 const FRAGMENTS = ['top', 'resource', 'template', 'include', 'confd'] as const;
 
 export function where(b: CodeBlock): string {
@@ -157,4 +159,19 @@ export function checkData(b: CodeBlock): string[] {
   } catch (e) {
     return [`${where(b)}: does not parse as ${b.lang}: ${(e as Error).message}`];
   }
+}
+
+/** Compare an `<!-- output -->` block with what the run block before it printed. */
+export function checkOutput(b: CodeBlock, previous: string | undefined): string[] {
+  if (previous === undefined) return [`${where(b)}: <!-- output --> must follow a <!-- run --> block`];
+  if (b.lang === 'json') {
+    try {
+      if (JSON.stringify(JSON.parse(previous)) === JSON.stringify(JSON.parse(b.body))) return [];
+    } catch (e) {
+      return [`${where(b)}: the output is not JSON: ${(e as Error).message}\n${previous}`];
+    }
+  } else if (previous.trimEnd() === b.body.trimEnd()) {
+    return [];
+  }
+  return [`${where(b)}: the block before it prints something else:\n${previous}`];
 }

@@ -13,7 +13,7 @@ import { freePort, startEtcd } from '../helpers/etcd.ts';
 import { tempDir } from '../helpers/tmp.ts';
 import { backendKinds } from '../../src/backends/registry.ts';
 import { ExitCode } from '../../src/errors.ts';
-import { checkData, checkMarkers, checkTemplate, checkToml, marker, SHELL, TEMPLATE } from './blocks.ts';
+import { checkData, checkMarkers, checkOutput, checkTemplate, checkToml, marker, SHELL, TEMPLATE } from './blocks.ts';
 import { checkLinks } from './links.ts';
 import { codeBlocks, slug, type CodeBlock } from './markdown.ts';
 import { runShell } from './shell.ts';
@@ -21,22 +21,27 @@ import { runShell } from './shell.ts';
 const root = join(import.meta.dirname, '..', '..');
 const docFiles = ['README.md', ...readdirSync(join(root, 'docs')).filter((f) => f.endsWith('.md')).sort().map((f) => `docs/${f}`)];
 
-async function checkBlock(t: TestContext, b: CodeBlock, etcd: () => Promise<string>): Promise<string[]> {
-  const markers = checkMarkers(b);
-  if (markers.length > 0 || marker(b, 'norun')) return markers;
-  if (b.lang === 'toml') return checkToml(b, await tempDir(t, 'keyplate-docs'));
-  if (TEMPLATE.has(b.lang)) return checkTemplate(b, await tempDir(t, 'keyplate-docs'));
-  if (['json', 'yaml', 'yml'].includes(b.lang)) return checkData(b);
-  if (SHELL.has(b.lang)) return runShell(b, { root, dir: await tempDir(t, 'keyplate-docs'), etcd, freePort });
-  return [];
-}
-
 /** Check every block of one Markdown text; a test etcd starts on first use and stops with `t`. */
 async function checkDoc(t: TestContext, file: string, text: string): Promise<string[]> {
   let etcdAddress: Promise<string> | undefined;
   const etcd = () => (etcdAddress ??= startEtcd(t).then((e) => new URL(e.clientUrl).host));
   const problems: string[] = [];
-  for (const b of codeBlocks(file, text)) problems.push(...(await checkBlock(t, b, etcd)));
+  let lastStdout: string | undefined;
+  for (const b of codeBlocks(file, text)) {
+    const markers = checkMarkers(b);
+    if (markers.length > 0 || marker(b, 'norun')) problems.push(...markers);
+    else if (marker(b, 'output')) problems.push(...checkOutput(b, lastStdout));
+    else if (b.lang === 'toml') problems.push(...(await checkToml(b, await tempDir(t, 'keyplate-docs'))));
+    else if (TEMPLATE.has(b.lang)) problems.push(...(await checkTemplate(b, await tempDir(t, 'keyplate-docs'))));
+    else if (['json', 'yaml', 'yml'].includes(b.lang)) problems.push(...checkData(b));
+    else if (SHELL.has(b.lang) && marker(b, 'run')) {
+      const r = await runShell(b, { root, dir: await tempDir(t, 'keyplate-docs'), etcd, freePort });
+      problems.push(...r.problems);
+      lastStdout = r.stdout;
+      continue;
+    }
+    if (!marker(b, 'output')) lastStdout = undefined;
+  }
   return problems;
 }
 
@@ -110,7 +115,12 @@ keys = ["/app"]
 
 <!-- run -->
 \`\`\`sh
-keyplate keys --backend file:examples/etcd-haproxy/data.yaml --prefix /hosts | grep -q www.example.com
+keyplate keys --backend file:examples/etcd-haproxy/data.yaml --keys /hosts/www.example.com --json
+\`\`\`
+
+<!-- output -->
+\`\`\`json
+{ "/hosts/www.example.com": "web" }
 \`\`\`
 
 <!-- norun: needs a Docker engine -->
@@ -134,6 +144,8 @@ const BROKEN: readonly (readonly [string, string, RegExp])[] = [
   ['norun without a reason', '<!-- norun -->\n```sh\nls\n```\n', /needs a reason/],
   ['an unknown marker', '<!-- fragmnet -->\n```toml\nlog_level = "info"\n```\n', /unknown marker/],
   ['a daemon that never says the word', '<!-- run: until ready -->\n```sh\necho starting\n```\n', /before printing "ready"/],
+  ['output that differs', '<!-- run -->\n```sh\necho \'{"a": 1}\'\n```\n\n<!-- output -->\n```json\n{"a": 2}\n```\n', /prints something else/],
+  ['output without a run block', '<!-- output -->\n```\nhello\n```\n', /must follow a <!-- run --> block/],
 ];
 
 describe('the docs checks fail on broken blocks and links', () => {

@@ -46,9 +46,15 @@ async function prepare(root: string, dir: string): Promise<string> {
   return bin;
 }
 
-export async function runShell(b: CodeBlock, opts: ShellOptions): Promise<string[]> {
+export interface ShellResult {
+  readonly problems: readonly string[];
+  /** What the block printed on stdout (a following `<!-- output -->` block is compared with it). */
+  readonly stdout: string;
+}
+
+export async function runShell(b: CodeBlock, opts: ShellOptions): Promise<ShellResult> {
   const spec = runSpec(b);
-  if (!spec) return [];
+  if (!spec) return { problems: [], stdout: '' };
   const bin = await prepare(opts.root, opts.dir);
   let script = b.body;
   if (spec.etcd) script = script.replaceAll('127.0.0.1:2379', await opts.etcd());
@@ -56,6 +62,7 @@ export async function runShell(b: CodeBlock, opts: ShellOptions): Promise<string
   const env = { PATH: `${bin}:/usr/sbin:/usr/bin:/sbin:/bin`, HOME: opts.dir, LANG: 'C.UTF-8' };
   const child = spawn('bash', ['-eo', 'pipefail', '-c', script], { cwd: opts.dir, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
+  let stdout = '';
   let matched = false;
   const killGroup = (sig: NodeJS.Signals) => {
     try {
@@ -71,7 +78,10 @@ export async function runShell(b: CodeBlock, opts: ShellOptions): Promise<string
       killGroup('SIGTERM');
     }
   };
-  child.stdout.on('data', onData);
+  child.stdout.on('data', (c: Buffer) => {
+    stdout += String(c);
+    onData(c);
+  });
   child.stderr.on('data', onData);
   const timeoutMs = opts.timeoutMs ?? 60_000;
   let timedOut = false;
@@ -83,7 +93,8 @@ export async function runShell(b: CodeBlock, opts: ShellOptions): Promise<string
   clearTimeout(timer);
   killGroup('SIGKILL'); // anything the block left behind
   const tail = output.split('\n').slice(-25).join('\n');
-  if (timedOut) return [`${where(b)}: still running after ${timeoutMs} ms${spec.until ? ` (never printed "${spec.until}")` : ''}:\n${tail}`];
-  if (spec.until) return matched ? [] : [`${where(b)}: exited (${code}) before printing "${spec.until}":\n${tail}`];
-  return code === 0 ? [] : [`${where(b)}: exited with ${code}:\n${tail}`];
+  const result = (problem?: string): ShellResult => ({ problems: problem ? [problem] : [], stdout });
+  if (timedOut) return result(`${where(b)}: still running after ${timeoutMs} ms${spec.until ? ` (never printed "${spec.until}")` : ''}:\n${tail}`);
+  if (spec.until) return result(matched ? undefined : `${where(b)}: exited (${code}) before printing "${spec.until}":\n${tail}`);
+  return result(code === 0 ? undefined : `${where(b)}: exited with ${code}:\n${tail}`);
 }
