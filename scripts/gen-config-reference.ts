@@ -7,8 +7,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { backendDefinitions } from '../src/backends/registry.ts';
-import type { BackendDefinition } from '../src/backends/contract.ts';
-import { referenceMarkdown } from '../src/config/reference.ts';
+import { backendReferenceMarkdown, referenceMarkdown } from '../src/config/reference.ts';
 
 export interface GeneratedSection {
   /** Relative to the repository root. */
@@ -17,29 +16,9 @@ export interface GeneratedSection {
   readonly content: () => string;
 }
 
-/** Escape `|` for table cells, and `<` outside code spans. */
-function cell(s: string): string {
-  return s
-    .split('`')
-    .map((part, i) => (i % 2 === 0 ? part.replaceAll('<', '\\<') : part))
-    .join('`')
-    .replaceAll('|', '\\|')
-    .replaceAll('\n', ' ');
-}
-
-export function backendOptionsMarkdown(defs: readonly BackendDefinition[]): string {
-  return defs
-    .map((d) => {
-      const rows = Object.entries(d.options).map(([k, o]) => `| \`${k}\` | ${cell(o.type)} | ${cell(o.description)} |`);
-      const table = rows.length > 0 ? ['| option | type | description |', '|---|---|---|', ...rows] : ['No options beyond the common keys.'];
-      return [`### \`${d.kind}\` options`, '', cell(d.description), '', ...table].join('\n');
-    })
-    .join('\n\n');
-}
-
 export const SECTIONS: readonly GeneratedSection[] = [
   { file: 'docs/config-reference.md', name: 'keys', content: referenceMarkdown },
-  { file: 'docs/backends.md', name: 'options', content: () => backendOptionsMarkdown(backendDefinitions()) },
+  { file: 'docs/backends.md', name: 'backends', content: () => backendReferenceMarkdown(backendDefinitions()) },
 ];
 
 /** `text` with the section's body replaced; throws when the markers are missing. */

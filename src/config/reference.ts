@@ -80,5 +80,11 @@ export function referenceMarkdown(): string {
 
 /** Each backend kind's options, from its own schema (docs/backends.md embeds it between `<!-- backends:begin -->` and `<!-- backends:end -->`). */
 export function backendReferenceMarkdown(defs: readonly BackendDefinition[]): string {
-  return defs.map((d) => `${sectionMarkdown(d.options)}\n\n${md(d.description)}`).join('\n\n');
+  return defs
+    .map((d) => {
+      const [heading, , ...table] = sectionMarkdown(d.options).split('\n');
+      const body = Object.keys(d.options.keys).length > 0 ? table.join('\n') : 'No options beyond the common keys.';
+      return [heading, '', md(d.description), '', body].join('\n');
+    })
+    .join('\n\n');
 }

@@ -16,8 +16,8 @@ describe('generated reference pages', () => {
   it('list every option of every backend kind', async () => {
     const text = await readFile(join(root, 'docs/backends.md'), 'utf8');
     for (const def of backendDefinitions()) {
-      assert.ok(text.includes(`### \`${def.kind}\` options`), def.kind);
-      for (const option of Object.keys(def.options)) assert.ok(text.includes(`| \`${option}\` |`), `${def.kind}.${option}`);
+      assert.ok(text.includes(`### [resource.backend.${def.kind}]`), def.kind);
+      for (const option of Object.keys(def.options.keys)) assert.ok(text.includes(`| \`${option}\` |`), `${def.kind}.${option}`);
     }
   });
 
