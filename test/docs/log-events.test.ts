@@ -19,7 +19,9 @@ async function eventsInSource(): Promise<Set<string>> {
 
 async function eventsInDocs(): Promise<string[]> {
   const text = await readFile(join(root, 'docs', 'status.md'), 'utf8');
-  const section = text.slice(text.indexOf('### Log events'));
+  const start = /^#+ Log events$/m.exec(text);
+  assert.ok(start, 'docs/status.md has a Log events heading');
+  const section = text.slice(start.index);
   return [...section.matchAll(/^\| `([a-z][a-z0-9-]*)` \| (?:debug|info|warn|error) \|/gm)].map((m) => m[1]);
 }
 
