@@ -19,7 +19,7 @@ describe('podman run --rm keyplate <command>', { timeout: 300_000 }, () => {
   before(async () => {
     await ensureImage();
     emu = await startRancherMetadata({ world: rancherHaproxyWorld({ apps: [{ stack: 'app1' }], aliases: { app1: ['www'] } }) });
-    lines = (await docsBlock('### Dry runs')).split('\n').filter((l) => l.startsWith('docker run'));
+    lines = (await docsBlock('## Dry runs')).split('\n').filter((l) => l.startsWith('docker run'));
     assert.deepEqual(lines.map((l) => l.split(' keyplate ')[1]), ['render --diff', 'check', 'keys', 'version']);
     for (const l of lines) results.set(l.split(' keyplate ')[1], await runDocsCommand(l, { plumbing: ['--network=host', `-e=RANCHER_API_HOST=${emu.host}`] }));
   });

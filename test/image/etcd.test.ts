@@ -26,7 +26,7 @@ test('the image runs your own config (examples/etcd-haproxy) against a real etcd
 
   const name = containerName(t, 'etcd');
   const ports = { http: await freePort(), listen: await freePort() };
-  const command = docsCommand(await docsBlock('### Run your own config'), 'docker run');
+  const command = docsCommand(await docsBlock('## Run your own config'), 'docker run');
   const started = await runDocsCommand(command, {
     rename: { from: 'lb', to: name },
     env: { ETCD_NODE: etcd.clientUrl },
@@ -45,7 +45,7 @@ test('the image runs your own config (examples/etcd-haproxy) against a real etcd
   await waitFor(async () => (await httpGet(ports.http, 'whoami.localhost')).body === 'whoami-b', { timeoutMs: 30_000, message: `round robin to reach whoami-b\n${await logs()}` });
 
   // the dry run of the same config: a diff against the container's (empty) files, nothing written
-  const dry = docsCommand(await docsBlock('### Dry runs', 1), 'docker run --rm -v');
+  const dry = docsCommand(await docsBlock('## Dry runs', 1), 'docker run --rm -v');
   const diff = await runDocsCommand(dry, { env: { ETCD_NODE: etcd.clientUrl }, plumbing: ['--network=host'] });
   assert.equal(diff.code, 0, `${dry}\n${diff.stderr}`);
   assert.match(diff.stdout, /^\+whoami\.localhost be_whoami$/m, diff.stdout);

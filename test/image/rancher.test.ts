@@ -65,7 +65,7 @@ test('the image runs the rancher-haproxy preset as docs/docker.md shows it', { t
 
   const name = containerName(t, 'preset');
   const ports = { http: await freePort(), https: await freePort(), stats: await freePort(), listen: await freePort() };
-  const command = docsCommand(await docsBlock('### Run the rancher-haproxy preset'), 'docker run');
+  const command = docsCommand(await docsBlock('## Run the rancher-haproxy preset'), 'docker run');
   const started = await runDocsCommand(command, {
     cwd: dir,
     rename: { from: 'lb', to: name },
