@@ -12,7 +12,7 @@ import { createLogger } from './log.ts';
 import { presetFunctions } from './presets/functions.ts';
 import type { HaproxyApplier } from './haproxy/applier.ts';
 import { processResource, RejectedRenders } from './pipeline/process.ts';
-import { createTemplateEngine, type TemplateEngine } from './template/index.ts';
+import { createTemplateEngine, SkipLedger, type TemplateEngine } from './template/index.ts';
 import type { ProcessFn } from './runner/resource-loop.ts';
 import { baseDirOf, createFeeds, createRunner, selectResources, type RunSummary } from './runner/runner.ts';
 import { mergeFeeds } from './runner/merge.ts';
@@ -60,8 +60,10 @@ export async function loadWithLogger(flags: GlobalFlags, io: CliIo): Promise<{ c
 }
 
 export function makeEngine(io: CliIo, logger: Logger): TemplateEngine {
-  const preset = presetFunctions(logger);
-  return createTemplateEngine({ env: io.env, globals: preset.globals, treeGlobals: preset.treeGlobals });
+  const preset = presetFunctions();
+  // one log line per value a template newly refuses (not one per render)
+  const skips = new SkipLedger({ onNew: (s) => logger.warn({ event: 'skipped', resource: s.resource, item: s.item, reason: s.reason }, `skipped: ${s.detail ?? s.reason}`) });
+  return createTemplateEngine({ env: io.env, globals: preset.globals, treeGlobals: preset.treeGlobals, skips });
 }
 
 /** The pipeline bound to an engine, a command runner and a logger. */
