@@ -132,7 +132,7 @@ export async function serve(config: AppConfig, logger: Logger, io: CliIo, opts: 
   const host: HaproxyApplier | undefined =
     config.haproxy && !opts.noop ? new (await import('./haproxy/applier.ts')).HaproxyApplier(config.haproxy, names, { logger, env: io.env, logOutput: io.stdout }) : undefined;
   const stop = new AbortController();
-  const status = opts.listen ? await import('./status/index.ts') : undefined;
+  const observing = opts.listen ? await import('./status/observe.ts') : undefined;
   let fatal: unknown;
   const die = (e: unknown) => {
     fatal ??= e;
@@ -148,27 +148,16 @@ export async function serve(config: AppConfig, logger: Logger, io: CliIo, opts: 
       env: io.env,
       fetch: io.fetch,
       onCycle: (o) => {
-        metrics?.observeCycle(o);
+        observed?.observe(o);
         if (o.ok && host?.serves(o.resource)) host.resourceReady(o.resource, stop.signal).catch(die);
       },
     },
     opts,
   );
-  // onCycle only fires once the runner runs, so it may use `metrics` defined after the runner.
-  const metrics = status?.createMetrics({ status: () => runner.status(), haproxy: () => host?.controller });
+  // onCycle only fires once the runner runs, so it may use `observed` defined after the runner.
+  const observed = observing?.createObservability({ config, engine, status: () => runner.status(), host, logger });
   host?.closed.catch(die);
-  if (opts.listen && status && metrics) {
-    const freshnessMs = config.http?.freshnessMs ?? 60_000;
-    const { healthReport } = status;
-    await status.startStatusServer({
-      listen: opts.listen,
-      signal: stop.signal,
-      logger: logger.child({ component: 'http' }),
-      health: () => healthReport(runner.status(), Date.now(), { freshnessMs }),
-      metrics: () => metrics.metricsText(),
-      contentType: metrics.contentType,
-    });
-  }
+  if (opts.listen && observed) await observed.listen(opts.listen, stop.signal);
   let reloading = Promise.resolve();
   let current = config;
   const offHup = io.onSignal?.('SIGHUP', () => {

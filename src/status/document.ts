@@ -70,7 +70,7 @@ export interface BackendView {
   readonly resyncs: number;
 }
 
-type Iso<T> = { [K in keyof T]: T[K] extends number | undefined ? (K extends `${string}At` | 'at' ? string : T[K]) : T[K] extends object | undefined ? Iso<T[K]> : T[K] };
+type Iso<T> = { [K in keyof T]: T[K] extends number | undefined ? (K extends `${string}At` | 'at' | 'since' ? string : T[K]) : T[K] extends object | undefined ? Iso<T[K]> : T[K] };
 
 export interface ResourceView {
   readonly name: string;
@@ -99,14 +99,14 @@ function iso(ms: number | undefined): string | undefined {
   return ms === undefined || !Number.isFinite(ms) ? undefined : new Date(ms).toISOString();
 }
 
-/** Timestamps (fields named `at` or `…At`, epoch ms) as ISO strings, recursively. */
+/** Timestamps (fields named `at`, `since` or `…At`, epoch ms) as ISO strings, recursively. */
 export function isoTimes<T>(value: T): Iso<T> {
   if (Array.isArray(value)) return value.map((v) => isoTimes(v)) as Iso<T>;
   if (value === null || typeof value !== 'object') return value as Iso<T>;
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value)) {
     if (v === undefined) continue;
-    out[k] = typeof v === 'number' && (k === 'at' || k.endsWith('At')) ? iso(v) : isoTimes(v);
+    out[k] = typeof v === 'number' && (k === 'at' || k === 'since' || k.endsWith('At')) ? iso(v) : isoTimes(v);
   }
   return out as Iso<T>;
 }
@@ -131,7 +131,6 @@ function problemsOf(resources: readonly ResourceStatusInput[], src: StatusSource
   const add = (p: Omit<Problem, 'since'> & { since?: number }) => out.push(isoTimes(p) as Problem);
   if (ha && !ha.up) add({ kind: 'haproxy', message: `HAProxy is ${ha.state}` });
   else if (live?.error) add({ kind: 'haproxy', message: `cannot read HAProxy's routing table: ${live.error}` });
-  if (ha?.reloads.last && !ha.reloads.last.ok) add({ kind: 'haproxy', message: `last reload failed: ${ha.reloads.last.message ?? ha.reloads.last.reason}`, since: ha.reloads.last.at });
   for (const r of resources) {
     const c = src.cycle(r.resource);
     if (c.rejected) add({ kind: c.rejected.step === 'guard' ? 'guard' : 'rejected', resource: r.resource, item: c.rejected.dst, message: c.rejected.message, since: c.rejected.at });

@@ -24,7 +24,8 @@ export function isSecretFile(dst: string, mode?: number): boolean {
 const URL_USERINFO = /\b([a-z][a-z0-9+.-]*:\/\/)[^\s/@]+@/gi;
 const PEM_BLOCK = /-----BEGIN ([A-Z0-9 ]+)-----[\s\S]*?(-----END \1-----|$)/g;
 const STATS_AUTH = /\b(stats\s+auth\s+[^\s:]+:)\S+/gi;
-const SECRET_WORD = /\b((?:insecure-)?password|passwd|secret|token|api[_-]?key|auth[_-]?token)(\s*[=:]\s*|\s+)("[^"]*"|'[^']*'|[^\s,;&"']+)/gi;
+/** `password x`, `password=x`, `token: x`, `"secret": "x"` (a colon only with a space: `secret-token:80` is a name). */
+const SECRET_WORD = /\b((?:insecure-)?password|passwd|secret|token|api[_-]?key|auth[_-]?token)("?\s*=\s*|"?:\s+|\s+)("[^"]*"|'[^']*'|[^\s,;&"']+)/gi;
 const BASIC_HEADER = /\b(authorization:\s*(?:basic|bearer)\s+)\S+/gi;
 
 /** Remove secrets from free text (messages, command output, diffs). */

@@ -16,9 +16,9 @@ h2{font-size:1rem;margin:1.4rem 0 .5rem}section{margin-bottom:1rem}
 table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:.3rem .5rem;border-bottom:1px solid var(--line);vertical-align:top}
 th{color:var(--mut);font-weight:600;font-size:.85rem}td.srv div{white-space:nowrap}
 .b{display:inline-block;padding:0 .45rem;border-radius:1rem;font-size:.78rem;font-weight:600;color:#fff;margin-right:.3rem}
-.UP,.ok{background:var(--ok)}.DOWN,.bad,.rejected,.haproxy,.backend,.resource{background:var(--bad)}.MAINT,.DRAIN{background:var(--maint)}
-.STARTING,.STOPPING,.skipped,.guard,.quarantined,.warn{background:var(--warn)}
-.mut{color:var(--mut)}.prob{border-left:4px solid var(--bad)}.prob.skipped{border-left-color:var(--warn)}
+.b.UP,.b.ok{background:var(--ok)}.b.DOWN,.b.bad,.b.rejected,.b.haproxy,.b.backend,.b.resource{background:var(--bad)}.b.MAINT,.b.DRAIN{background:var(--maint)}
+.b.STARTING,.b.STOPPING,.b.skipped,.b.guard,.b.quarantined,.b.warn{background:var(--warn)}
+.mut{color:var(--mut)}.prob{border-left:4px solid var(--bad)}.prob.skipped,.prob.guard,.prob.quarantined{border-left-color:var(--warn)}
 code,pre{font:12px/1.4 ui-monospace,SFMono-Regular,Menlo,monospace}pre{white-space:pre-wrap;word-break:break-all;margin:.3rem 0;padding:.4rem;background:var(--bg);border-radius:4px;max-height:24rem;overflow:auto}
 pre .add{color:var(--ok)}pre .del{color:var(--bad)}details summary{cursor:pointer;color:var(--mut)}
 dl{display:grid;grid-template-columns:max-content 1fr;gap:.15rem .8rem;margin:.3rem 0}dt{color:var(--mut)}dd{margin:0;word-break:break-word}
@@ -31,7 +31,12 @@ const SCRIPT = String.raw`
   function h(tag, attrs){
     var el = document.createElement(tag);
     for (var k in (attrs || {})) { if (k === 'text') el.textContent = attrs[k]; else el.setAttribute(k, attrs[k]); }
-    for (var i = 2; i < arguments.length; i++) { var c = arguments[i]; if (c === null || c === undefined || c === false) continue; el.appendChild(typeof c === 'object' ? c : document.createTextNode(String(c))); }
+    var add = function(c){
+      if (c === null || c === undefined || c === false) return;
+      if (Array.isArray(c)) { c.forEach(add); return; }
+      el.appendChild(typeof c === 'object' ? c : document.createTextNode(String(c)));
+    };
+    for (var i = 2; i < arguments.length; i++) add(arguments[i]);
     return el;
   }
   function badge(text, cls){ return h('span', { 'class': 'b ' + (cls || text), text: text }); }
