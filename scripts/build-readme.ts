@@ -1,10 +1,11 @@
 /**
  * README.md = docs/readme.src.md with every `<!-- include docs/x.md -->` replaced by that file
- * (headings shifted one level down when the file starts at `#`), and the config key reference
+ * (headings shifted one level down when the file starts at `#`, image paths made relative to the
+ * README), and the config key reference
  * regenerated from the schema. `npm run readme` rewrites it; a test fails when it is stale.
  */
 import { readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { referenceMarkdown } from '../src/config/reference.ts';
 
 function demote(md: string): string {
@@ -18,13 +19,18 @@ function demote(md: string): string {
     .join('\n');
 }
 
+/** Images of an included file are relative to its folder: make them relative to the README. */
+function rebaseImages(md: string, dir: string): string {
+  return md.replace(/!\[([^\]]*)\]\((?![a-z]+:|\/|#)([^)\s]+)\)/g, (_m, alt: string, path: string) => `![${alt}](${join(dir, path)})`);
+}
+
 export async function buildReadme(root: string): Promise<string> {
   const src = await readFile(join(root, 'docs/readme.src.md'), 'utf8');
   const parts: string[] = [];
   let last = 0;
   for (const m of src.matchAll(/<!-- include (\S+) -->/g)) {
     parts.push(src.slice(last, m.index));
-    const text = (await readFile(join(root, m[1]), 'utf8')).trim();
+    const text = rebaseImages((await readFile(join(root, m[1]), 'utf8')).trim(), dirname(m[1]));
     parts.push(/^# /.test(text) ? demote(text) : text);
     last = m.index! + m[0].length;
   }
