@@ -5,18 +5,13 @@
  */
 import type { HaproxyLive, HaproxyStatus } from '../haproxy/status.ts';
 import type { FeedStatus } from '../runner/feed.ts';
+import type { QuarantinedKey } from '../runner/quarantine.ts';
 import type { ResourceStatus } from '../runner/resource-loop.ts';
 import type { Skip } from '../template/skips.ts';
 import { isSecretName, maskDeep, MASK } from './mask.ts';
 import type { CycleView, HistoryEvent } from './recorder.ts';
 
-/** A key held back from renders (quarantine, issue 10), when the runner reports it. */
-export interface QuarantinedKey {
-  readonly key: string;
-  readonly value?: string;
-  readonly message: string;
-  readonly since?: number;
-}
+export type { QuarantinedKey };
 
 /** A data guard holding a prefix at its last good values, when the runner reports it. */
 export interface GuardHold {
@@ -136,8 +131,8 @@ function problemsOf(resources: readonly ResourceStatusInput[], src: StatusSource
     if (c.rejected) add({ kind: c.rejected.step === 'guard' ? 'guard' : 'rejected', resource: r.resource, item: c.rejected.dst, message: c.rejected.message, since: c.rejected.at });
     else if (r.lastSuccessAt === undefined && r.lastError) add({ kind: 'resource', resource: r.resource, message: r.lastError });
     for (const q of r.quarantined ?? []) {
-      const value = q.value === undefined ? '' : ` = ${isSecretName(q.key) ? MASK : JSON.stringify(q.value)}`;
-      add({ kind: 'quarantined', resource: r.resource, item: q.key, message: `${q.key}${value}: ${q.message}`, since: q.since });
+      const value = q.value === null ? ' (deleted)' : ` = ${isSecretName(q.key) ? MASK : JSON.stringify(q.value)}`;
+      add({ kind: 'quarantined', resource: r.resource, item: q.key, message: `${q.key}${value}: ${q.reason}`, since: q.since });
     }
     for (const g of r.guards ?? []) add({ kind: 'guard', resource: r.resource, item: g.prefix, message: g.reason, since: g.since });
     for (const s of r.sources) if (!s.connected || s.lastError) add({ kind: 'backend', resource: r.resource, item: s.backend, message: s.lastError ?? 'not connected' });

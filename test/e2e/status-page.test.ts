@@ -4,8 +4,9 @@
  * the hosts and servers HAProxy reports; a container registered in etcd appears without a page
  * reload; a hostile registration is listed under problems as skipped with its reason; a template
  * edit HAProxy rejects appears as a problem and goes away when fixed (SIGHUP: live template
- * edits are not in this branch); no secret appears in the page or in /status. The screenshot is
- * saved in the test's temp dir.
+ * edits are not in this branch); no secret appears in the page or in /status; it fits a phone's
+ * width. Screenshots are saved in the test's temp dir (KEYPLATE_SCREENSHOT=<path> also writes the
+ * one docs/status-page.png was taken from).
  */
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
@@ -145,4 +146,12 @@ test('the status page shows HAProxy routing, skips and a rejected edit live, and
   await page.screenshot({ path: shot, fullPage: true });
   assert.ok(existsSync(shot));
   if (process.env.KEYPLATE_SCREENSHOT) await page.screenshot({ path: process.env.KEYPLATE_SCREENSHOT, fullPage: false });
+
+  await t.test('on a phone the page fits the screen width', async () => {
+    await page.setViewportSize({ width: 390, height: 844 });
+    await routing.getByText('www.example.com').waitFor();
+    const width = await page.evaluate(() => (globalThis as unknown as { document: { documentElement: { scrollWidth: number } } }).document.documentElement.scrollWidth);
+    assert.ok(width <= 390, `no sideways scrolling (${width}px)`);
+    await page.screenshot({ path: join(stack.dir, 'status-page-phone.png'), fullPage: true });
+  });
 });

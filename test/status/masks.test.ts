@@ -85,7 +85,7 @@ describe('status document masks', () => {
       resources: () => [
         {
           ...worker({ resource: 'r', lastSuccessAt: 1, sources: [source({ connected: false, lastError: 'GET http://kp:Etcd-Pw-4@127.0.0.1:2379/v2/keys: ECONNREFUSED' })] }),
-          quarantined: [{ key: '/app/db_password', value: 'Quar-Pw-5', message: 'haproxy rejected it' }, { key: '/services/web/x', value: '[::::]:80', message: 'could not resolve' }],
+          quarantined: [{ key: '/app/db_password', value: 'Quar-Pw-5', reason: 'haproxy rejected it', since: 1 }, { key: '/services/web/x', value: '[::::]:80', reason: 'could not resolve', since: 2 }],
         },
       ],
       cycle: (r) => rec.view(r),
