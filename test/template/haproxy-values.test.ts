@@ -68,3 +68,16 @@ test('haproxyName, hostName and skip() record refusals; skip renders nothing', a
     ],
   );
 });
+
+test('the example of docs/template-functions.md "Validating values" renders as documented', async () => {
+  const { readFile } = await import('node:fs/promises');
+  const doc = await readFile(new URL('../../docs/template-functions.md', import.meta.url), 'utf8');
+  const section = doc.slice(doc.indexOf('## Validating values'));
+  const example = /```jinja\n([\s\S]*?)```/.exec(section)?.[1];
+  assert.ok(example, 'the section has a jinja example');
+  const engine = createTemplateEngine({ env: {} });
+  const tree = treeOf({ '/services/web/h:web.1:80': '10.0.0.1:80', '/services/web/h:web.2:80': 'evil.internal:80', '/services/we[b/h:x:80': '10.0.0.2:80' });
+  const out = await engine.renderString(example, 'doc', { resource: 'r', tree });
+  assert.equal(out.trim(), `backend be_web\n    balance roundrobin\n    server h:web.1:80 10.0.0.1:80 id ${stableId('h:web.1:80')}`);
+  assert.deepEqual(engine.skips.list().map((s) => [s.reason, s.item]), [['bad address', '/services/web/h:web.2:80'], ['bad name', '/services/we[b']]);
+});
