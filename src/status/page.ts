@@ -94,7 +94,7 @@ const SCRIPT = String.raw`
     doc.resources.forEach(function(r){
       var c = r.cycle || {};
       var card = h('div', { 'class': 'card' }, h('h3', {}, badge(r.ok ? 'ok' : 'failing', r.ok ? 'ok' : 'bad'), r.name));
-      card.appendChild(dl([['last render', ago(c.lastRenderAt) + (c.lastRenderMs !== undefined ? ' in ' + c.lastRenderMs + ' ms' : '')], ['last change', ago(c.lastChangeAt)], ['renders', r.renders + ' (' + r.failures + ' failed)'], ['next retry', ago(r.nextRetryAt)], ['last error', r.lastError]]));
+      card.appendChild(dl([['last render', ago(c.lastRenderAt) + (c.lastRenderMs !== undefined ? ' in ' + c.lastRenderMs + ' ms' : '')], ['last change', ago(c.lastChangeAt)], ['cycles', r.renders + ' ok, ' + r.failures + ' failed (since the resource was last (re)loaded)'], ['next retry', ago(r.nextRetryAt)], ['last error', r.lastError]]));
       if (c.rejected) card.appendChild(h('div', { 'class': 'card prob' }, badge('rejected'), (c.rejected.dst || '') + ' ' + ago(c.rejected.at), h('div', { text: c.rejected.message }), c.rejected.output ? h('pre', { text: c.rejected.output }) : null));
       (c.lastChange || []).forEach(function(f){ card.appendChild(h('details', {}, h('summary', { text: 'last change of ' + f.dst + (f.truncated ? ' (truncated)' : '') }), f.diff ? diff(f.diff) : h('p', { 'class': 'mut', text: f.note || '' }))); });
       card.appendChild(command('last check', c.lastCheck) || h('span'));
