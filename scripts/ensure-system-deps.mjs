@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// Tests and benchmarks run a real etcd and a real HAProxy (and openssl for certificates).
+// Tests and benchmarks run a real etcd and a real HAProxy (and openssl for certificates, Chromium
+// for the status page).
 // As root, install what is missing from Debian; otherwise fail and say what to install.
 import { execFileSync } from 'node:child_process';
 
@@ -8,6 +9,8 @@ const needed = [
   { bin: 'haproxy', pkg: 'haproxy' },
   { bin: 'openssl', pkg: 'openssl' },
   { bin: 'tini', pkg: 'tini' },
+  // the status page's browser test (driven by playwright-core, which downloads no browser)
+  { bin: 'chromium', pkg: 'chromium' },
 ];
 const has = (bin) => {
   try {

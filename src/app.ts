@@ -12,7 +12,7 @@ import { createLogger } from './log.ts';
 import { presetFunctions } from './presets/functions.ts';
 import type { HaproxyApplier } from './haproxy/applier.ts';
 import { processResource, RejectedRenders } from './pipeline/process.ts';
-import { createTemplateEngine, type TemplateEngine } from './template/index.ts';
+import { createTemplateEngine, SkipLedger, type TemplateEngine } from './template/index.ts';
 import type { ProcessFn } from './runner/resource-loop.ts';
 import { baseDirOf, createFeeds, createRunner, selectResources, type RunSummary } from './runner/runner.ts';
 import { mergeFeeds } from './runner/merge.ts';
@@ -60,8 +60,10 @@ export async function loadWithLogger(flags: GlobalFlags, io: CliIo): Promise<{ c
 }
 
 export function makeEngine(io: CliIo, logger: Logger): TemplateEngine {
-  const preset = presetFunctions(logger);
-  return createTemplateEngine({ env: io.env, globals: preset.globals, treeGlobals: preset.treeGlobals });
+  const preset = presetFunctions();
+  // one log line per value a template newly refuses (not one per render)
+  const skips = new SkipLedger({ onNew: (s) => logger.warn({ event: 'skipped', resource: s.resource, item: s.item, reason: s.reason }, `skipped: ${s.detail ?? s.reason}`) });
+  return createTemplateEngine({ env: io.env, globals: preset.globals, treeGlobals: preset.treeGlobals, skips });
 }
 
 /** The pipeline bound to an engine, a command runner and a logger. */
@@ -130,7 +132,7 @@ export async function serve(config: AppConfig, logger: Logger, io: CliIo, opts: 
   const host: HaproxyApplier | undefined =
     config.haproxy && !opts.noop ? new (await import('./haproxy/applier.ts')).HaproxyApplier(config.haproxy, names, { logger, env: io.env, logOutput: io.stdout }) : undefined;
   const stop = new AbortController();
-  const status = opts.listen ? await import('./status/index.ts') : undefined;
+  const observing = opts.listen ? await import('./status/observe.ts') : undefined;
   let fatal: unknown;
   const die = (e: unknown) => {
     fatal ??= e;
@@ -146,27 +148,16 @@ export async function serve(config: AppConfig, logger: Logger, io: CliIo, opts: 
       env: io.env,
       fetch: io.fetch,
       onCycle: (o) => {
-        metrics?.observeCycle(o);
+        observed?.observe(o);
         if (o.ok && host?.serves(o.resource)) host.resourceReady(o.resource, stop.signal).catch(die);
       },
     },
     opts,
   );
-  // onCycle only fires once the runner runs, so it may use `metrics` defined after the runner.
-  const metrics = status?.createMetrics({ status: () => runner.status(), haproxy: () => host?.controller });
+  // onCycle only fires once the runner runs, so it may use `observed` defined after the runner.
+  const observed = observing?.createObservability({ config, engine, status: () => runner.status(), host, logger });
   host?.closed.catch(die);
-  if (opts.listen && status && metrics) {
-    const freshnessMs = config.http?.freshnessMs ?? 60_000;
-    const { healthReport } = status;
-    await status.startStatusServer({
-      listen: opts.listen,
-      signal: stop.signal,
-      logger: logger.child({ component: 'http' }),
-      health: () => healthReport(runner.status(), Date.now(), { freshnessMs }),
-      metrics: () => metrics.metricsText(),
-      contentType: metrics.contentType,
-    });
-  }
+  if (opts.listen && observed) await observed.listen(opts.listen, stop.signal);
   let reloading = Promise.resolve();
   let current = config;
   const offHup = io.onSignal?.('SIGHUP', () => {

@@ -1,5 +1,6 @@
 /**
- * The root pino logger: JSON lines or human text, on stderr (stdout belongs to `render`/`keys`
+ * The root pino logger: JSON lines (with `"level":"info"` labels) or human text (coloured on a
+ * terminal), on stderr (stdout belongs to `render`/`keys`
  * output). Every line, text or JSON, passes through the one masking function (secrets/mask.ts):
  * credentials in URLs and values of secret-looking keys never reach the log, at any level.
  */
@@ -25,6 +26,8 @@ export interface LoggerOptions {
   readonly format?: LogFormat;
   /** Where to write; default stderr. */
   readonly destination?: DestinationStream | NodeJS.WritableStream;
+  /** Colour the text format (default: when the destination is a terminal). */
+  readonly color?: boolean;
 }
 
 export function createLogger(opts: LoggerOptions = {}): Logger {
@@ -33,9 +36,11 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
     level: opts.level ?? 'info',
     base: undefined,
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+    formatters: { level: (label: string) => ({ level: label }) },
   };
   if (opts.format === 'text') {
-    return pino({ ...base, timestamp: false }, textStream(dest));
+    const color = opts.color ?? (opts.destination ? (opts.destination as { isTTY?: boolean }).isTTY === true : process.stderr.isTTY === true);
+    return pino({ ...base, timestamp: false }, textStream(dest, color));
   }
   return pino({ ...base, timestamp: pino.stdTimeFunctions.isoTime }, maskedStream(dest));
 }
@@ -56,10 +61,11 @@ function maskedStream(dest: DestinationStream): DestinationStream {
   };
 }
 
-const LEVELS: Record<number, string> = { 10: 'TRACE', 20: 'DEBUG', 30: 'INFO', 40: 'WARN', 50: 'ERROR', 60: 'FATAL' };
+/** ANSI colours of the level names in the text format (on a terminal). */
+const COLORS: Record<string, string> = { trace: '90', debug: '36', info: '32', warn: '33', error: '31', fatal: '35' };
 
 /** Turn pino's JSON lines into `2026-01-01T00:00:00.000Z  INFO message key=value ...`. */
-function textStream(dest: DestinationStream): DestinationStream {
+function textStream(dest: DestinationStream, color: boolean): DestinationStream {
   return {
     write(line: string) {
       let o: Record<string, unknown>;
@@ -74,7 +80,9 @@ function textStream(dest: DestinationStream): DestinationStream {
         .map(([k, v]) => `${k}=${typeof v === 'string' && !/\s/.test(v) ? v : JSON.stringify(v)}`)
         .join(' ');
       const ts = typeof time === 'string' ? time : new Date().toISOString();
-      dest.write(`${ts} ${(LEVELS[level as number] ?? String(level)).padStart(5)} ${String(msg ?? '')}${fields ? ` ${fields}` : ''}\n`);
+      const name = String(level).toUpperCase().padStart(5);
+      const shown = color && COLORS[String(level)] ? `\x1b[${COLORS[String(level)]}m${name}\x1b[0m` : name;
+      dest.write(`${ts} ${shown} ${String(msg ?? '')}${fields ? ` ${fields}` : ''}\n`);
     },
   };
 }

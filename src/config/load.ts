@@ -17,7 +17,7 @@ import { buildResource } from './resource.ts';
 import { checkUniqueDestinations } from './destinations.ts';
 import { httpSchema, topSchema } from './schema.ts';
 import { readSection, withDefaults } from '../schema/section.ts';
-import { child, root } from '../schema/document.ts';
+import { child, failAt, root, type At } from '../schema/document.ts';
 import type { AppConfig, ResourceSpec } from './types.ts';
 
 export interface LoadConfigInput {
@@ -96,6 +96,13 @@ export async function loadConfig(input: LoadConfigInput): Promise<AppConfig> {
     confDir,
     resources,
     haproxy,
-    http: http === undefined ? undefined : { listen: http.listen?.trim() || undefined, freshnessMs: http.freshness },
+    http: http === undefined ? undefined : { listen: http.listen?.trim() || undefined, freshnessMs: http.freshness, ...httpAuth(httpAt, http.username, http.password) },
   });
+}
+
+/** `[http] username`/`password`: both or neither. */
+function httpAuth(at: At, username: string | undefined, password: string | undefined): { auth?: { username: string; password: string } } {
+  if (!username && !password) return {};
+  if (!username || !password) throw failAt(child(at, username ? 'password' : 'username'), 'username and password go together (basic auth for the status page): set both or neither');
+  return { auth: { username, password } };
 }

@@ -197,6 +197,8 @@ export const httpSchema = {
   keys: {
     listen: { type: 'string', description: 'Address of the status listener: `"127.0.0.1:9100"`, `":9100"` (all interfaces) or `"9100"`. Unset: no listener. `keyplate run --listen` overrides it.' },
     freshness: { type: 'duration', default: '60s', description: '`/healthz` answers 503 when a resource has not rendered yet, or one of its backends is disconnected and has not synced for this long.' },
+    username: { type: 'string', description: 'With `password`: the status page (`/`) and `/status` require HTTP basic auth with these credentials (`/healthz` and `/metrics` stay open). Use `${VAR}` to take them from the environment.' },
+    password: { type: 'string', description: 'The basic-auth password of the status page (see `username`); never logged or shown.' },
   },
 } as const satisfies SectionSchema;
 

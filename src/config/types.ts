@@ -116,5 +116,10 @@ export interface AppConfig {
   readonly confDir?: string;
   readonly resources: readonly ResourceSpec[];
   readonly haproxy?: HaproxySpec;
-  readonly http?: { readonly listen?: string; readonly freshnessMs: number };
+  readonly http?: {
+    readonly listen?: string;
+    readonly freshnessMs: number;
+    /** Basic auth for `/` and `/status` (`[http] username`/`password`). */
+    readonly auth?: { readonly username: string; readonly password: string };
+  };
 }

@@ -104,6 +104,11 @@ export class HaproxyController extends EventEmitter {
     return this.applied?.model;
   }
 
+  /** A client for the running HAProxy's admin socket (or the master's `@1`); undefined before it started. */
+  runtimeClient(): CliClient | undefined {
+    return this.supervisor.state === 'running' && this.applied ? this.cliClient(this.applied.model) : undefined;
+  }
+
   /** Start HAProxy on the files now on disk (call after the first successful render). */
   start(signal?: AbortSignal): Promise<StartInfo> {
     return this.queue.run(() => this.supervisor.start(signal));

@@ -46,8 +46,7 @@ export class OutputBuffer {
     if (!text.trim()) return;
     this.lines.push({ seq: this.seq++, text });
     if (this.lines.length > this.capacity) this.lines.shift();
-    const level = /^\[ALERT\]/.test(text) ? 'error' : /^\[WARNING\]/.test(text) ? 'warn' : /^\[NOTICE\]/.test(text) ? 'info' : 'debug';
-    this.logger[level]({ haproxy: text }, 'haproxy output');
+    this.logger[outputLevel(text)]({ haproxy: text }, 'haproxy output');
   }
 
   /** Lines pushed since `mark` (oldest first). */
@@ -58,6 +57,27 @@ export class OutputBuffer {
   tail(n = 20): string[] {
     return this.lines.slice(-n).map((l) => l.text);
   }
+}
+
+/**
+ * What HAProxy says on every reload and stop, tagged [WARNING] (or [ALERT] for the worker a stop
+ * ends) although nothing is wrong: logged at info.
+ */
+const ROUTINE = [
+  /\bProxy \S+ stopped\b/,
+  /\bStopping (frontend|backend|proxy) /,
+  /\bFormer worker \(\d+\) exited with code \d+/,
+  /\bCurrent worker \(\d+\) exited with code (0|130|143) /,
+  /\b(Exiting|Reexecuting) Master process/,
+  /\bAll workers exited/,
+  /\bLoading success\b/,
+  /\bNew worker \(\d+\) forked/,
+];
+
+/** The log level of one line of HAProxy's output. */
+export function outputLevel(text: string): 'error' | 'warn' | 'info' | 'debug' {
+  if (ROUTINE.some((r) => r.test(text))) return 'info';
+  return /^\[ALERT\]/.test(text) ? 'error' : /^\[WARNING\]/.test(text) ? 'warn' : /^\[NOTICE\]/.test(text) ? 'info' : 'debug';
 }
 
 /** HAProxy's [ALERT] lines without the `(pid)` noise: the human part of an error. */

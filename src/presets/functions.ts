@@ -1,9 +1,9 @@
 /**
  * Template functions the shipped presets use: the validated Rancher routing model, strict
- * booleans, and a guard that keeps a value to one HAProxy word. Skipped containers are logged
- * once per change of the skipped set, not on every render.
+ * booleans, and a guard that keeps a value to one HAProxy word. Skipped containers are recorded
+ * as the render's skips (status page, keyplate_skipped_items, one log line per new skip).
  */
-import type { Logger } from 'pino';
+import type { SkipRecorder } from '../template/skips.ts';
 import type { KeyTree } from '../tree/key-tree.ts';
 import { parseFlag, rancherRoutes, type RancherRouteSettings } from './rancher-haproxy.ts';
 
@@ -18,11 +18,10 @@ export function haproxyWord(value: unknown, name = 'value'): string {
 
 export interface PresetFunctions {
   readonly globals: Record<string, unknown>;
-  readonly treeGlobals: Record<string, (tree: KeyTree, resource: string) => unknown>;
+  readonly treeGlobals: Record<string, (tree: KeyTree, resource: string, skip: SkipRecorder) => unknown>;
 }
 
-export function presetFunctions(logger: Logger): PresetFunctions {
-  let lastSkipped = '';
+export function presetFunctions(): PresetFunctions {
   return {
     globals: {
       /** Stop the render with this message (the destination keeps its last good version). */
@@ -33,14 +32,10 @@ export function presetFunctions(logger: Logger): PresetFunctions {
       haproxyWord: (value: unknown, name?: unknown) => haproxyWord(value, String(name ?? 'value')),
     },
     treeGlobals: {
-      rancherRoutes: (tree, resource) => (settings: RancherRouteSettings & { states?: string | readonly string[] }) => {
+      rancherRoutes: (tree, _resource, skip) => (settings: RancherRouteSettings & { states?: string | readonly string[] }) => {
         const states = typeof settings.states === 'string' ? settings.states.split(',').map((x) => x.trim()).filter(Boolean) : settings.states ?? ['running'];
         const routes = rancherRoutes(tree, { ...settings, states });
-        const key = JSON.stringify(routes.skipped);
-        if (key !== lastSkipped) {
-          lastSkipped = key;
-          for (const s of routes.skipped) logger.warn({ event: 'container-skipped', resource, container: s.container }, `skipped: ${s.reason}`);
-        }
+        for (const s of routes.skipped) skip(s.code, s.container, s.reason);
         return routes;
       },
     },

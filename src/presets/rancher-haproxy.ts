@@ -47,6 +47,9 @@ export interface RancherMapEntry {
 
 export interface SkippedContainer {
   readonly container: string;
+  /** A short, fixed reason (the `reason` label of keyplate_skipped_items), e.g. `bad port`. */
+  readonly code: string;
+  /** The details, naming the offending value. */
   readonly reason: string;
 }
 
@@ -89,23 +92,23 @@ function readContainer(tree: KeyTree, base: string, name: string, s: RancherRout
   const at = (field: string) => tree.getv(`${base}/${name}/${field}`, '');
   const rawPort = tree.getv(`${base}/${name}/labels/${s.label}`, '\u0000');
   if (rawPort === '\u0000') return undefined; // not opted in
-  const skip = (reason: string): SkippedContainer => ({ container: name, reason });
+  const skip = (code: string, reason: string): SkippedContainer => ({ container: name, code, reason });
   const state = at('state');
-  if (!s.states.includes(state)) return skip(`state is ${JSON.stringify(state)}, routed states are ${s.states.join(', ')}`);
+  if (!s.states.includes(state)) return skip('state', `state is ${JSON.stringify(state)}, routed states are ${s.states.join(', ')}`);
   const stack = at('stack_name').toLowerCase();
-  if (!isDnsLabel(stack)) return skip(`stack name ${JSON.stringify(at('stack_name'))} is not a valid DNS label`);
+  if (!isDnsLabel(stack)) return skip('bad stack name', `stack name ${JSON.stringify(at('stack_name'))} is not a valid DNS label`);
   const service = at('service_name').toLowerCase();
-  if (!isDnsLabel(service)) return skip(`service name ${JSON.stringify(at('service_name'))} is not a valid DNS label`);
+  if (!isDnsLabel(service)) return skip('bad service name', `service name ${JSON.stringify(at('service_name'))} is not a valid DNS label`);
   const uuid = at('uuid');
-  if (!UUID.test(uuid)) return skip(`uuid ${JSON.stringify(uuid)} is not a uuid`);
+  if (!UUID.test(uuid)) return skip('bad uuid', `uuid ${JSON.stringify(uuid)} is not a uuid`);
   const ip = at('primary_ip');
-  if (ip === '' || ip === 'null') return skip('does not yet have an ip address');
-  if (isIP(ip) === 0) return skip(`primary_ip ${JSON.stringify(ip)} is not an IP address`);
+  if (ip === '' || ip === 'null') return skip('no ip', 'does not yet have an ip address');
+  if (isIP(ip) === 0) return skip('bad address', `primary_ip ${JSON.stringify(ip)} is not an IP address`);
   const port = parsePort(rawPort);
-  if (port === undefined) return skip(`label ${s.label}=${JSON.stringify(rawPort)} is not a port (an integer 1-65535)`);
+  if (port === undefined) return skip('bad port label', `label ${s.label}=${JSON.stringify(rawPort)} is not a port (an integer 1-65535)`);
   const proxy = tree.getv(`${base}/${name}/labels/${s.proxyLabel}`, '');
   if (proxy !== '' && !(PROXY_KEYWORDS as readonly string[]).includes(proxy)) {
-    return skip(`label ${s.proxyLabel}=${JSON.stringify(proxy)} is not one of ${PROXY_KEYWORDS.join(', ')}`);
+    return skip('bad proxy label', `label ${s.proxyLabel}=${JSON.stringify(proxy)} is not one of ${PROXY_KEYWORDS.join(', ')}`);
   }
   const address = isIP(ip) === 6 ? `[${ip}]` : ip;
   return { container: name, stack, server: { name: `${service}-${uuid.toLowerCase()}`, address, port, proxy, container: name } };
@@ -118,7 +121,7 @@ function aliasesOf(tree: KeyTree, aliasesKey: string, stack: string, skipped: Sk
     for (const p of tree.gets(`${aliasesKey}/${dir}/*`)) {
       const alias = p.value.toLowerCase();
       if (isDnsName(alias)) out.push(alias);
-      else skipped.push({ container: `alias of stack ${stack}`, reason: `alias ${JSON.stringify(p.value)} is not a valid DNS name` });
+      else skipped.push({ container: `alias of stack ${stack}`, code: 'bad alias', reason: `alias ${JSON.stringify(p.value)} is not a valid DNS name` });
     }
   }
   return out;
@@ -145,7 +148,7 @@ export function rancherRoutes(tree: KeyTree, s: RancherRouteSettings): RancherRo
       continue;
     }
     const servers = stacks.get(c.stack) ?? new Map<string, RancherServer>();
-    if (servers.has(c.server.name)) skipped.push({ container: name, reason: `duplicate server ${c.server.name}` });
+    if (servers.has(c.server.name)) skipped.push({ container: name, code: 'duplicate server', reason: `duplicate server ${c.server.name}` });
     else servers.set(c.server.name, c.server);
     stacks.set(c.stack, servers);
   }
@@ -160,7 +163,7 @@ export function rancherRoutes(tree: KeyTree, s: RancherRouteSettings): RancherRo
     for (const alias of aliasesOf(tree, s.aliasesKey ?? '/self/service/metadata/aliases', b.stack, skipped)) {
       const host = `${alias}.${domain}`;
       const owner = hosts.get(host);
-      if (owner !== undefined && owner !== b.name) skipped.push({ container: `alias of stack ${b.stack}`, reason: `${host} already routes to ${owner}` });
+      if (owner !== undefined && owner !== b.name) skipped.push({ container: `alias of stack ${b.stack}`, code: 'duplicate host', reason: `${host} already routes to ${owner}` });
       else hosts.set(host, b.name);
     }
   }

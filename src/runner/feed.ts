@@ -37,6 +37,12 @@ export interface FeedStatus {
   readonly lastSyncAt?: number;
   readonly lastError?: string;
   readonly keys: number;
+  /** Epoch ms of the last watch event of any kind. */
+  readonly lastEventAt?: number;
+  /** Watch streams re-established after the first one (reconnects that resumed). */
+  readonly resumes?: number;
+  /** Full re-reads the backend asked for (history lost, e.g. compaction). */
+  readonly resyncs?: number;
 }
 
 export class Feed {
@@ -50,6 +56,9 @@ export class Feed {
   #lastSyncAt?: number;
   #lastError?: string;
   #frozen = false;
+  #lastEventAt?: number;
+  #watchStarts = 0;
+  #resyncs = 0;
   #queued: Pending[] = [];
   /** One list per full read in flight: the deltas delivered meanwhile. */
   readonly #inFlight = new Set<Delta[]>();
@@ -107,6 +116,9 @@ export class Feed {
       lastSyncAt: this.#lastSyncAt,
       lastError: this.#lastError,
       keys: this.tree.size,
+      lastEventAt: this.#lastEventAt,
+      resumes: Math.max(0, this.#watchStarts - 1),
+      resyncs: this.#resyncs,
     };
   }
 
@@ -176,6 +188,7 @@ export class Feed {
           signal: ended.signal,
         });
         this.#connected = true;
+        this.#watchStarts++;
         attempt = 0;
         await new Promise<void>((resolve) => ended.signal.addEventListener('abort', () => resolve(), { once: true }));
       } catch (e) {
@@ -192,6 +205,7 @@ export class Feed {
   }
 
   #onEvent(e: WatchEvent, onDirty: (reason: string) => void, restart: () => void): void {
+    this.#lastEventAt = this.#clock.now();
     switch (e.type) {
       case 'change': {
         if (e.revision !== undefined) this.#revision = e.revision;
@@ -207,6 +221,7 @@ export class Feed {
         return;
       }
       case 'resync':
+        this.#resyncs++;
         this.#logger.info({ event: 'resync', reason: e.reason }, 'backend history lost; re-reading everything');
         this.#needsReload = true;
         onDirty('resync');

@@ -40,6 +40,8 @@ export interface ResourceStatus {
   readonly failures: number;
   readonly lastSuccessAt?: number;
   readonly lastError?: string;
+  /** Epoch ms of the next scheduled retry after a failure, while one is pending. */
+  readonly nextRetryAt?: number;
   readonly sources: readonly FeedStatus[];
   /** Keys whose change was refused and is held back (runner/quarantine.ts). */
   readonly quarantined?: readonly QuarantinedKey[];
@@ -64,6 +66,7 @@ export class ResourceLoop {
   #fetchAttempt = 0;
   /** The last pass failed in a way worth retrying without a data change (retry.ts). */
   #retryPending = false;
+  #nextRetryAt?: number;
   #lastSuccessAt?: number;
   #lastError?: string;
   readonly #guard: DataGuard;
@@ -86,6 +89,7 @@ export class ResourceLoop {
       failures: this.#failures,
       lastSuccessAt: this.#lastSuccessAt,
       lastError: this.#lastError,
+      nextRetryAt: this.#nextRetryAt,
       sources: this.sources.map((s) => s.status()),
       quarantined: this.#quarantine.list(),
     };
@@ -216,8 +220,12 @@ export class ResourceLoop {
     const delay = backoff(DEFAULT_RETRY, this.#fetchAttempt++) ?? DEFAULT_RETRY.maxMs;
     const read = kind === 'backend';
     this.#log.info({ event: read ? 'read-retry' : 'transient-retry', delayMs: delay }, read ? 'retrying the backend read' : 'retrying after a transient failure');
+    this.#nextRetryAt = this.#clock.now() + delay;
     abortableSleep(delay, opts.signal, this.#clock).then(
-      () => this.#kick(opts),
+      () => {
+        this.#nextRetryAt = undefined;
+        this.#kick(opts);
+      },
       () => {},
     );
   }

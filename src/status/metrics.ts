@@ -1,9 +1,10 @@
 /**
  * Prometheus metrics for keyplate, on a registry of their own (never prom-client's global one):
- * render cycles, failures by step, installs, backend connectivity and lag, HAProxy apply counters
- * and data-guard refusals, plus the process default metrics. Cycle counters move on `observeCycle`;
- * gauges are refreshed from worker statuses at scrape time (`updateStatus`, or the `status`
- * provider given to `createMetrics`, which `metricsText` calls itself).
+ * render cycles, failures by step, installs, backend connectivity and lag, HAProxy apply counters,
+ * data-guard refusals and skipped items, build info, plus the process default metrics. Counters
+ * start at 0 for every known label set (every resource × result/step/reason), so `increase()`
+ * sees the first failure. Cycle counters move on `observeCycle`; gauges are refreshed at scrape
+ * time from the providers given to `createMetrics` (`metricsText` calls them itself).
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { BackendError, ResourceError, isAppError } from '../errors.ts';
@@ -26,7 +27,22 @@ export interface MetricsOptions {
   readonly haproxy?: () => { readonly counters: HaproxyCounters } | undefined;
   /** Clock for the scrape-time refresh (default Date.now). */
   readonly now?: () => number;
+  /** Resources known at start: their counters are exported at 0 before anything happens. */
+  readonly resources?: readonly string[];
+  /** `keyplate_build_info` labels (haproxy: the version once known, else ""). */
+  readonly build?: { readonly version: string; readonly node: string; readonly haproxy?: () => string | undefined };
+  /** Skips of the latest renders, counted by resource and reason (`keyplate_skipped_items`). */
+  readonly skips?: () => ReadonlyArray<{ readonly resource: string; readonly reason: string; readonly count: number }>;
+  /** The supervised HAProxy's up state and last successful reload (epoch ms), when keyplate runs one. */
+  readonly haproxyState?: () => { readonly up: boolean; readonly lastReloadAt?: number } | undefined;
 }
+
+/** Every `step` label of keyplate_failures_total. */
+export const FAILURE_STEPS = ['fetch', 'render', 'stage', 'compare', 'check', 'install', 'reload', 'guard', 'internal'] as const;
+/** Every `result` label of keyplate_renders_total. */
+export const RENDER_RESULTS = ['changed', 'unchanged', 'failed'] as const;
+/** Every `reason` label of keyplate_guard_refusals_total. */
+export const GUARD_REASONS = ['empty', 'shrink'] as const;
 
 export interface KeyplateMetrics {
   readonly registry: Registry;
@@ -38,6 +54,8 @@ export interface KeyplateMetrics {
   updateStatus(statuses: readonly ResourceStatus[], now: number): void;
   /** Feed a cumulative HaproxyController.counters snapshot; `instance` (the controller) detects a new one. */
   updateHaproxy(counters: HaproxyCounters, instance?: object): void;
+  /** Export every counter of these resources at 0 (idempotent; new resources after a config reload). */
+  initResources(resources: readonly string[]): void;
   /** Refresh from the providers given to createMetrics, then render the exposition text. */
   metricsText(): Promise<string>;
 }
@@ -68,11 +86,11 @@ function defineMetrics(registry: Registry) {
   const r = ['resource'] as const;
   const rb = ['resource', 'backend'] as const;
   return {
-    renders: new Counter({ name: `${p}renders_total`, help: 'Render cycles by result: ok (a destination changed, or would in noop), unchanged, failed.', labelNames: ['resource', 'result'] as const, registers }),
+    renders: new Counter({ name: `${p}renders_total`, help: 'Render cycles by result: changed (a destination changed, or would in noop), unchanged, failed.', labelNames: ['resource', 'result'] as const, registers }),
     duration: new Histogram({ name: `${p}render_duration_seconds`, help: 'Duration of a whole cycle (read, render, check, install, reload), seconds.', labelNames: r, buckets: [...RENDER_DURATION_BUCKETS], registers }),
     checkFailures: new Counter({ name: `${p}check_failures_total`, help: 'Renders rejected by check_cmd (the destination was left untouched).', labelNames: r, registers }),
     reloadFailures: new Counter({ name: `${p}reload_failures_total`, help: 'Failed reload commands (the previous files were restored).', labelNames: r, registers }),
-    installs: new Counter({ name: `${p}install_total`, help: 'Destination files replaced.', labelNames: r, registers }),
+    installs: new Counter({ name: `${p}installs_total`, help: 'Destination files replaced.', labelNames: r, registers }),
     failures: new Counter({ name: `${p}failures_total`, help: 'Failed cycles by the step that failed (fetch, render, stage, compare, check, install, reload, guard, internal).', labelNames: ['resource', 'step'] as const, registers }),
     lastSuccess: new Gauge({ name: `${p}last_success_timestamp_seconds`, help: 'Unix time of the last successful cycle.', labelNames: r, registers }),
     up: new Gauge({ name: `${p}resource_up`, help: '1 when the last cycle of the resource succeeded, else 0.', labelNames: r, registers }),
@@ -87,6 +105,10 @@ function defineMetrics(registry: Registry) {
     haRestarts: new Counter({ name: `${p}haproxy_restarts_total`, help: 'Automatic HAProxy restarts after it died.', registers }),
     quarantined: new Gauge({ name: `${p}quarantined_keys`, help: 'Keys whose change was refused and is held back at its last good value (quarantine).', labelNames: r, registers }),
     guardRefusals: new Counter({ name: `${p}guard_refusals_total`, help: 'Renders a data guard refused to install, by reason.', labelNames: ['resource', 'reason'] as const, registers }),
+    skipped: new Gauge({ name: `${p}skipped_items`, help: 'Values the latest render refused (skip() and the validating template functions), by resource and reason.', labelNames: ['resource', 'reason'] as const, registers }),
+    buildInfo: new Gauge({ name: `${p}build_info`, help: 'Always 1: the keyplate version, the Node.js version and the HAProxy version ("" until known or when keyplate runs none).', labelNames: ['version', 'node', 'haproxy'] as const, registers }),
+    haUp: new Gauge({ name: `${p}haproxy_up`, help: '1 while the supervised HAProxy runs, else 0 (absent when keyplate runs no HAProxy).', registers }),
+    haLastReload: new Gauge({ name: `${p}haproxy_last_reload_timestamp_seconds`, help: 'Unix time of the last successful HAProxy reload (absent before the first).', registers }),
   };
 }
 
@@ -98,7 +120,7 @@ function observe(m: Defs, o: CycleOutcome, nowMs: number): void {
   m.duration.observe({ resource }, Math.max(0, o.durationMs) / 1000);
   if (o.ok) {
     const changedFiles = o.result.templates.filter((t) => t.changed).length;
-    m.renders.inc({ resource, result: o.result.wouldChange || o.result.changed ? 'ok' : 'unchanged' });
+    m.renders.inc({ resource, result: o.result.wouldChange || o.result.changed ? 'changed' : 'unchanged' });
     if (changedFiles > 0) m.installs.inc({ resource }, changedFiles);
     m.up.set({ resource }, 1);
     m.lastSuccess.set({ resource }, nowMs / 1000);
@@ -156,22 +178,64 @@ function feedHaproxy(m: Defs, deltas: CounterDeltas<HaKey>, c: HaproxyCounters, 
   m.haRestarts.inc(d.restarts);
 }
 
+function zeroResource(m: Defs, resource: string): void {
+  for (const result of RENDER_RESULTS) m.renders.inc({ resource, result }, 0);
+  for (const step of FAILURE_STEPS) m.failures.inc({ resource, step }, 0);
+  for (const reason of GUARD_REASONS) m.guardRefusals.inc({ resource, reason }, 0);
+  for (const c of [m.installs, m.checkFailures, m.reloadFailures]) c.inc({ resource }, 0);
+}
+
+/** Scrape-time gauges: skipped items (0 for a label set seen before), build info, HAProxy state. */
+function refreshExtras(m: Defs, opts: MetricsOptions, seenSkips: Set<string>, haproxy: boolean): void {
+  if (opts.skips) {
+    m.skipped.reset();
+    const counts = opts.skips();
+    for (const c of counts) seenSkips.add(JSON.stringify([c.resource, c.reason]));
+    for (const k of seenSkips) {
+      const [resource, reason] = JSON.parse(k) as [string, string];
+      m.skipped.set({ resource, reason }, counts.find((c) => c.resource === resource && c.reason === reason)?.count ?? 0);
+    }
+  }
+  if (opts.build) {
+    m.buildInfo.reset();
+    m.buildInfo.set({ version: opts.build.version, node: opts.build.node, haproxy: opts.build.haproxy?.() ?? '' }, 1);
+  }
+  const ha = opts.haproxyState?.();
+  m.haUp.reset();
+  m.haLastReload.reset();
+  if (ha || haproxy) m.haUp.set(ha?.up ? 1 : 0);
+  if (ha?.lastReloadAt !== undefined) m.haLastReload.set(ha.lastReloadAt / 1000);
+}
+
 export function createMetrics(opts: MetricsOptions = {}): KeyplateMetrics {
   const registry = new Registry();
   if (opts.defaultMetrics ?? true) collectDefaultMetrics({ register: registry });
   const m = defineMetrics(registry);
   const now = opts.now ?? Date.now;
   const haDeltas = new CounterDeltas<HaKey>();
+  const known = new Set<string>();
+  const seenSkips = new Set<string>();
+  const initResources = (names: readonly string[]) => {
+    for (const n of names) if (!known.has(n)) (known.add(n), zeroResource(m, n));
+  };
+  initResources(opts.resources ?? []);
+  for (const method of ['runtime', 'reload', 'none']) m.haApplies.inc({ method }, 0);
   const api: KeyplateMetrics = {
     registry,
     contentType: registry.contentType,
-    observeCycle: (o) => observe(m, o, now()),
+    observeCycle: (o) => (initResources([o.resource]), observe(m, o, now())),
     updateStatus: (statuses, at) => refreshStatus(m, statuses, at),
     updateHaproxy: (c, instance) => feedHaproxy(m, haDeltas, c, instance),
+    initResources,
     async metricsText() {
-      if (opts.status) api.updateStatus(opts.status(), now());
+      if (opts.status) {
+        const statuses = opts.status();
+        initResources(statuses.map((s) => s.resource));
+        api.updateStatus(statuses, now());
+      }
       const ha = opts.haproxy?.();
       if (ha) api.updateHaproxy(ha.counters, ha);
+      refreshExtras(m, opts, seenSkips, ha !== undefined);
       return registry.metrics();
     },
   };

@@ -1,14 +1,20 @@
 /**
- * The HTTP status listener: `GET /healthz` (200/503 JSON verdict) and `GET /metrics` (Prometheus
- * text). Plain node:http, no state beyond the server; closes on abort, dropping idle keep-alive
- * sockets so shutdown never waits on a scraper's open connection.
+ * The HTTP status listener: `GET /` (the status page), `GET /status` (its JSON document),
+ * `GET /healthz` (200/503 JSON verdict) and `GET /metrics` (Prometheus text). `/` and `/status`
+ * can require basic auth; `/healthz` and `/metrics` stay open for probes and scrapers. Plain
+ * node:http, no state beyond the server; closes on abort, dropping idle keep-alive sockets so
+ * shutdown never waits on a scraper's open connection.
  */
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { isIP } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { AppError, ExitCode, UsageError, errorMessage } from '../errors.ts';
 import { maskText } from '../secrets/mask.ts';
+import type { StatusDocument } from './document.ts';
 import type { HealthReport } from './health.ts';
+import { STATUS_PAGE_HTML } from './page.ts';
 
 export interface ListenAddress {
   /** Undefined: every interface. */
@@ -23,6 +29,10 @@ export interface StatusServerOptions {
   readonly metrics: () => Promise<string>;
   /** Content-Type of the metrics text (KeyplateMetrics.contentType). */
   readonly contentType: string;
+  /** The `/status` document (and with it the page at `/`); absent: both answer 404. */
+  readonly status?: (signal?: AbortSignal) => Promise<StatusDocument>;
+  /** Basic auth for `/` and `/status`. */
+  readonly auth?: { readonly username: string; readonly password: string };
   readonly logger: Logger;
   /** Aborting it closes the listener. */
   readonly signal?: AbortSignal;
@@ -60,11 +70,23 @@ function send(res: ServerResponse, status: number, type: string, unmasked: strin
   res.end(head ? undefined : body);
 }
 
+const digest = (s: string) => createHash('sha256').update(s).digest();
+
+/** Constant-time check of an `Authorization: Basic …` header. */
+export function basicAuthOk(header: string | undefined, auth: { readonly username: string; readonly password: string }): boolean {
+  const m = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(header ?? '');
+  const given = m ? Buffer.from(m[1], 'base64').toString('utf8') : '';
+  return timingSafeEqual(digest(given), digest(`${auth.username}:${auth.password}`)) && m !== null;
+}
+
+const ROUTES = new Set(['/', '/status', '/healthz', '/metrics']);
+
 async function handle(opts: StatusServerOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const path = new URL(req.url ?? '/', 'http://status.invalid').pathname;
   const head = req.method === 'HEAD';
-  if (path !== '/healthz' && path !== '/metrics') {
-    send(res, 404, 'text/plain; charset=utf-8', 'not found: try /healthz or /metrics\n', head);
+  const known = ROUTES.has(path) && (opts.status !== undefined || (path !== '/' && path !== '/status'));
+  if (!known) {
+    send(res, 404, 'text/plain; charset=utf-8', `not found: try ${opts.status ? '/, /status, ' : ''}/healthz or /metrics\n`, head);
     return;
   }
   if (req.method !== 'GET' && !head) {
@@ -76,7 +98,35 @@ async function handle(opts: StatusServerOptions, req: IncomingMessage, res: Serv
     send(res, report.ok ? 200 : 503, 'application/json; charset=utf-8', `${JSON.stringify(report, null, 2)}\n`, head);
     return;
   }
-  send(res, 200, opts.contentType, await opts.metrics(), head);
+  if (path === '/metrics') {
+    send(res, 200, opts.contentType, await opts.metrics(), head);
+    return;
+  }
+  if (opts.auth && !basicAuthOk(req.headers.authorization, opts.auth)) {
+    send(res, 401, 'text/plain; charset=utf-8', 'authentication required\n', head, { 'WWW-Authenticate': 'Basic realm="keyplate", charset="UTF-8"' });
+    return;
+  }
+  const secure = { 'X-Content-Type-Options': 'nosniff', 'Referrer-Policy': 'no-referrer' };
+  if (path === '/') {
+    const csp = "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+    send(res, 200, 'text/html; charset=utf-8', STATUS_PAGE_HTML, head, { ...secure, 'Content-Security-Policy': csp });
+    return;
+  }
+  const ac = new AbortController();
+  const timer = setTimeout(() => ac.abort(), 5000);
+  try {
+    const doc = await opts.status!(ac.signal);
+    send(res, 200, 'application/json; charset=utf-8', `${JSON.stringify(doc, null, 2)}\n`, head, secure);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Loopback or a Unix-less bind that only this host reaches. */
+function isLoopback(host: string | undefined): boolean {
+  if (host === undefined) return false;
+  if (host === 'localhost') return true;
+  return isIP(host) === 4 ? host.startsWith('127.') : host === '::1';
 }
 
 function onRequest(opts: StatusServerOptions, req: IncomingMessage, res: ServerResponse): void {
@@ -123,6 +173,9 @@ export async function startStatusServer(opts: StatusServerOptions): Promise<Stat
   const onAbort = () => void close();
   if (opts.signal?.aborted) await close();
   else opts.signal?.addEventListener('abort', onAbort, { once: true });
-  opts.logger.info({ event: 'status-listening', url, healthz: `${url}/healthz`, metrics: `${url}/metrics` }, 'status listener started');
+  opts.logger.info({ event: 'status-listening', url, ...(opts.status ? { page: `${url}/` } : {}), healthz: `${url}/healthz`, metrics: `${url}/metrics` }, 'status listener started');
+  if (opts.status && !opts.auth && !isLoopback(addr.host)) {
+    opts.logger.warn({ listen: opts.listen }, 'the status page is reachable beyond this host without authentication: set [http] username and password, or listen on 127.0.0.1');
+  }
   return { url, address: { ...(addr.host ? { host: addr.host } : {}), port: bound.port }, close };
 }

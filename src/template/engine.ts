@@ -23,6 +23,8 @@ import { FreshFileLoader } from './loader.ts';
 import { pySlice } from './pongo2-filters.ts';
 import { pongo2ToNunjucks } from './pongo2.ts';
 import { makeOutputCheck, multilineFilter, OUTPUT_CHECK } from './multiline.ts';
+import { haproxyValueFunctions } from './haproxy-values.ts';
+import { SkipLedger, type SkipRecorder } from './skips.ts';
 
 export interface TemplateEngineOptions {
   /** Injected environment: `getenv` reads only this map. */
@@ -34,7 +36,9 @@ export interface TemplateEngineOptions {
   /** Extra functions (presets add theirs). They cannot replace the per-render tree functions. */
   readonly globals?: Readonly<Record<string, unknown>>;
   /** Extra per-render values built from the render's tree (presets' functions over the data). */
-  readonly treeGlobals?: Readonly<Record<string, (tree: KeyTree, resource: string) => unknown>>;
+  readonly treeGlobals?: Readonly<Record<string, (tree: KeyTree, resource: string, skip: SkipRecorder) => unknown>>;
+  /** Where `skip()` and the validating functions record refused values (default: a ledger of the engine's own). */
+  readonly skips?: SkipLedger;
   readonly fileExists?: (path: string) => boolean;
   /** Budget for one round of DNS lookups (default 5000 ms); a timed-out lookup yields []. */
   readonly dnsTimeoutMs?: number;
@@ -54,6 +58,8 @@ export interface RenderInput {
 }
 
 export interface TemplateEngine {
+  /** The values templates refused in their latest render, per resource. */
+  readonly skips: SkipLedger;
   /** Read the file fresh, compile, throw TemplateError(file,line,col) on syntax errors. */
   compileFile(path: string, resource: string): void;
   renderFile(path: string, input: RenderInput): Promise<string>;
@@ -92,6 +98,7 @@ export function createTemplateEngine(opts: TemplateEngineOptions): TemplateEngin
   const now = opts.now ?? (() => new Date());
   const timeoutMs = opts.dnsTimeoutMs ?? 5000;
   const maxPasses = opts.maxPasses ?? 4;
+  const skips = opts.skips ?? new SkipLedger();
 
   // Compiled templates by name, reused while the text read for a render is unchanged.
   const compiled = new SourceCache<nunjucks.Template>();
@@ -116,7 +123,9 @@ export function createTemplateEngine(opts: TemplateEngineOptions): TemplateEngin
       ...dnsFunctions(dns),
     };
     if (input.allowMultiline !== true) base[OUTPUT_CHECK] = makeOutputCheck(input.tree);
-    for (const [name, make] of Object.entries(opts.treeGlobals ?? {})) base[name] = make(input.tree, input.resource);
+    const skip = skips.begin(input.resource, input.tree);
+    Object.assign(base, haproxyValueFunctions(skip));
+    for (const [name, make] of Object.entries(opts.treeGlobals ?? {})) base[name] = make(input.tree, input.resource, skip);
     for (let pass = 1; ; pass++) {
       input.signal?.throwIfAborted();
       let out: string;
@@ -134,6 +143,7 @@ export function createTemplateEngine(opts: TemplateEngineOptions): TemplateEngin
   };
 
   return {
+    skips,
     compileFile(path, resource) {
       compile(readSource(path, resource), path, resource);
     },

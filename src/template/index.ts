@@ -5,3 +5,5 @@ export { pongo2ToNunjucks } from './pongo2.ts';
 export { sprintf } from './printf.ts';
 export { GoTime } from './gotime.ts';
 export { TemplateFunctionError } from './strings.ts';
+export { SkipLedger, type Skip, type SkipRecorder, type SkipLedgerOptions } from './skips.ts';
+export { stableId, serverName, type HaproxyServerEntry, type HaproxyServerValue } from './haproxy-values.ts';

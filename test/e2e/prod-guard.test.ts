@@ -68,7 +68,7 @@ test('the guard keeps 10 services when /services empties, counts the refusal and
   assert.equal(await readFile(dst.strict, 'utf8'), ten, 'strict keeps the 10 services');
   const m = await d.metrics();
   assert.equal(m.value('keyplate_failures_total', { resource: 'default', step: 'guard' }), 1);
-  assert.equal(m.value('keyplate_install_total', { resource: 'default' }), 1, 'nothing installed since the first render');
+  assert.equal(m.value('keyplate_installs_total', { resource: 'default' }), 1, 'nothing installed since the first render');
   assert.equal(m.value('keyplate_guard_refusals_total', { resource: 'default', reason: 'shrink' }), 0);
 
   // Two new services: fine for the default guard, still too big a drop for strict.

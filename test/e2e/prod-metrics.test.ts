@@ -1,6 +1,6 @@
 /**
  * /metrics of the real daemon against real etcd: the text parses as Prometheus exposition format,
- * and the counters move with what happens: a render (renders_total{result="ok"}, install_total,
+ * and the counters move with what happens: a render (renders_total{result="changed"}, installs_total,
  * the duration histogram), a value that makes the template fail (failures_total{step="render"}),
  * a render check_cmd rejects (failures_total{step="check"}, check_failures_total), and recovery.
  */
@@ -51,13 +51,13 @@ name = "services"
   const d = startDaemon(t, { config: join(dir, 'keyplate.toml') });
   const R = { resource: 'services' };
 
-  const first = await scrapeUntil(d, (m) => m.value('keyplate_renders_total', { ...R, result: 'ok' }) >= 1, 'the first render to be counted');
+  const first = await scrapeUntil(d, (m) => m.value('keyplate_renders_total', { ...R, result: 'changed' }) >= 1, 'the first render to be counted');
   assert.equal(await readFile(dst, 'utf8'), '# weight 1\nserver a 10.0.0.1:80\n');
   assert.equal(first.types.get('keyplate_renders_total'), 'counter');
   assert.equal(first.types.get('keyplate_failures_total'), 'counter');
   assert.equal(first.types.get('keyplate_render_duration_seconds'), 'histogram');
   assert.equal(first.types.get('keyplate_resource_up'), 'gauge');
-  assert.equal(first.value('keyplate_install_total', R), 1, 'one destination installed');
+  assert.equal(first.value('keyplate_installs_total', R), 1, 'one destination installed');
   assert.equal(first.value('keyplate_render_duration_seconds_count', R), first.value('keyplate_renders_total', R), 'one duration sample per cycle');
   assert.equal(first.value('keyplate_render_duration_seconds_bucket', { ...R, le: '+Inf' }), first.value('keyplate_render_duration_seconds_count', R));
   assert.equal(first.value('keyplate_failures_total', R), 0);
@@ -79,7 +79,7 @@ name = "services"
 
   // Fixed: renders again.
   await kv.put('/config/weight').value('5');
-  const fixed = await scrapeUntil(d, (m) => m.value('keyplate_install_total', R) >= 2, 'the fixed render to be installed');
+  const fixed = await scrapeUntil(d, (m) => m.value('keyplate_installs_total', R) >= 2, 'the fixed render to be installed');
   assert.equal(fixed.value('keyplate_resource_up', R), 1);
   assert.equal(await readFile(dst, 'utf8'), '# weight 5\nserver a 10.0.0.1:80\n');
 
@@ -87,15 +87,15 @@ name = "services"
   await kv.put('/services/web/b').value('REJECT');
   const rejected = await scrapeUntil(d, (m) => m.value('keyplate_failures_total', { ...R, step: 'check' }) >= 1, 'a check rejection');
   assert.equal(rejected.value('keyplate_check_failures_total', R), 1);
-  assert.equal(rejected.value('keyplate_install_total', R), 2, 'nothing installed');
+  assert.equal(rejected.value('keyplate_installs_total', R), 2, 'nothing installed');
   assert.equal(rejected.value('keyplate_failures_total', { ...R, step: 'render' }), bad.value('keyplate_failures_total', { ...R, step: 'render' }));
   assert.equal(await readFile(dst, 'utf8'), '# weight 5\nserver a 10.0.0.1:80\n');
 
   await kv.put('/services/web/b').value('10.0.0.2:80');
-  const healed = await scrapeUntil(d, (m) => m.value('keyplate_install_total', R) >= 3, 'the render after the rejection');
+  const healed = await scrapeUntil(d, (m) => m.value('keyplate_installs_total', R) >= 3, 'the render after the rejection');
   assert.equal(await readFile(dst, 'utf8'), '# weight 5\nserver a 10.0.0.1:80\nserver b 10.0.0.2:80\n');
   assert.equal(healed.value('keyplate_resource_up', R), 1);
-  assert.ok(healed.value('keyplate_renders_total', { ...R, result: 'ok' }) >= 3);
+  assert.ok(healed.value('keyplate_renders_total', { ...R, result: 'changed' }) >= 3);
   const total = healed.value('keyplate_renders_total', R);
   assert.equal(healed.value('keyplate_render_duration_seconds_count', R), total, 'every cycle has a duration sample');
 

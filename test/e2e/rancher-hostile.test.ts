@@ -21,7 +21,7 @@ async function renderedText(kp: Keyplate): Promise<string> {
 }
 
 function skippedContainers(kp: Keyplate, from = 0): Set<string> {
-  return new Set(kp.daemon.events('container-skipped', from, { level: 40 }).map((l) => String(l.container)));
+  return new Set(kp.daemon.events('skipped', from, { level: 40 }).map((l) => String(l.item)));
 }
 
 describe('rancher-haproxy preset end to end: hostile metadata', () => {
@@ -45,11 +45,11 @@ describe('rancher-haproxy preset end to end: hostile metadata', () => {
     const forbidden = [...FORBIDDEN, `:${trap.port}`];
 
     await t.test('every hostile container and alias is rejected with a warning that names it', async () => {
-      await kp.daemon.waitEvent('container-skipped');
+      await kp.daemon.waitEvent('skipped');
       const named = skippedContainers(kp);
       for (const [name] of hostile) assert.ok(named.has(name), `a warning names ${name}\n${kp.daemon.dump()}`);
       assert.ok(named.has('alias of stack app1'), 'the hostile alias is named by its stack');
-      const newline = kp.logs.find((l) => l.container === 'hostile-newline');
+      const newline = kp.logs.find((l) => l.item === 'hostile-newline');
       assert.match(String(newline?.msg), new RegExp(`label ${LABEL}=.*is not a port`));
       assert.ok(!String(newline?.msg).includes('\n'), 'the warning itself is one line (the value is JSON-quoted)');
     });
@@ -77,7 +77,7 @@ describe('rancher-haproxy preset end to end: hostile metadata', () => {
         timeoutMs: 20_000,
         message: 'the good container added beside the hostile one to serve app1',
       });
-      await kp.daemon.waitEvent('container-skipped', { from: mark, fields: { container: 'hostile-live' }, message: 'a warning naming hostile-live' });
+      await kp.daemon.waitEvent('skipped', { from: mark, fields: { item: 'hostile-live' }, message: 'a warning naming hostile-live' });
       const text = await renderedText(kp);
       for (const bad of forbidden) assert.ok(!text.includes(bad), `rendered files contain ${JSON.stringify(bad)}`);
       assert.equal(kp.daemon.events('haproxy-reload', mark).length, 0, 'applied live, no reload');

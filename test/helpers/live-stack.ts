@@ -40,6 +40,10 @@ export interface StackOptions {
   /** Run a copy of the example (a test may then edit its templates). */
   readonly copy?: boolean;
   readonly minReloadIntervalMs?: number;
+  /** Extra environment for keyplate. */
+  readonly env?: Readonly<Record<string, string>>;
+  /** Edit the copy (config.toml, templates) before keyplate starts (needs `copy`). */
+  readonly prepare?: (configDir: string) => Promise<void>;
 }
 
 /** etcd (seeded) + keyplate running the example; resolves once HAProxy serves. */
@@ -52,6 +56,7 @@ export async function startStack(t: After, opts: StackOptions): Promise<LiveStac
   if (opts.copy) {
     configDir = join(dir, 'example');
     await cp(EXAMPLE, configDir, { recursive: true });
+    await opts.prepare?.(configDir);
   }
   const port = await freePort();
   const minReloadIntervalMs = opts.minReloadIntervalMs ?? 1000;
@@ -79,6 +84,7 @@ export async function startStack(t: After, opts: StackOptions): Promise<LiveStac
       KEYPLATE_WAIT_MAX: '200ms',
       LOG_FORMAT: 'json',
       LOG_LEVEL: 'info',
+      ...opts.env,
     },
   });
   t.after(() => killHaproxyOf(dir));

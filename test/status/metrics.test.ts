@@ -25,7 +25,7 @@ describe('createMetrics', () => {
       keyplate_render_duration_seconds: 'histogram',
       keyplate_check_failures_total: 'counter',
       keyplate_reload_failures_total: 'counter',
-      keyplate_install_total: 'counter',
+      keyplate_installs_total: 'counter',
       keyplate_failures_total: 'counter',
       keyplate_last_success_timestamp_seconds: 'gauge',
       keyplate_resource_up: 'gauge',
@@ -56,13 +56,13 @@ describe('createMetrics', () => {
     const check = new CommandStepError('web', 'check', 'haproxy -c failed', { result: checkResult, template: '/etc/haproxy.cfg' });
     m.observeCycle(failedCycle('web', check, 40));
     let e = parseExposition(await m.metricsText());
-    assert.equal(valueOf(e, 'keyplate_renders_total', { resource: 'web', result: 'ok' }), 1);
+    assert.equal(valueOf(e, 'keyplate_renders_total', { resource: 'web', result: 'changed' }), 1);
     assert.equal(valueOf(e, 'keyplate_renders_total', { resource: 'web', result: 'unchanged' }), 2);
     assert.equal(valueOf(e, 'keyplate_renders_total', { resource: 'web', result: 'failed' }), 1);
-    assert.equal(valueOf(e, 'keyplate_install_total', { resource: 'web' }), 2);
+    assert.equal(valueOf(e, 'keyplate_installs_total', { resource: 'web' }), 2);
     assert.equal(valueOf(e, 'keyplate_check_failures_total', { resource: 'web' }), 1);
     assert.equal(valueOf(e, 'keyplate_failures_total', { resource: 'web', step: 'check' }), 1);
-    assert.equal(valueOf(e, 'keyplate_reload_failures_total', { resource: 'web' }), undefined);
+    assert.equal(valueOf(e, 'keyplate_reload_failures_total', { resource: 'web' }), 0, 'zero-initialised');
     assert.equal(valueOf(e, 'keyplate_resource_up', { resource: 'web' }), 0);
 
     // a repeated rejection (check not re-run) is a failure but not another check run
@@ -82,14 +82,14 @@ describe('createMetrics', () => {
     m.observeCycle(okCycle('web', 1, 5));
     e = parseExposition(await m.metricsText());
     assert.equal(valueOf(e, 'keyplate_resource_up', { resource: 'web' }), 1);
-    assert.equal(valueOf(e, 'keyplate_install_total', { resource: 'web' }), 3);
+    assert.equal(valueOf(e, 'keyplate_installs_total', { resource: 'web' }), 3);
   });
 
   it('does not count a cycle cut short by shutdown', async () => {
     const m = createMetrics(NO_DEFAULTS);
     m.observeCycle(failedCycle('web', new DOMException('The operation was aborted', 'AbortError'), 3));
     const e = parseExposition(await m.metricsText());
-    assert.equal(valueOf(e, 'keyplate_renders_total', { resource: 'web', result: 'failed' }), undefined);
+    assert.equal(valueOf(e, 'keyplate_renders_total', { resource: 'web', result: 'failed' }), 0, 'known, not counted');
     assert.equal(valueOf(e, 'keyplate_render_duration_seconds_count', { resource: 'web' }), undefined);
   });
 
@@ -196,8 +196,8 @@ describe('createMetrics', () => {
     a.observeCycle(okCycle('web', 1, 1));
     const ea = parseExposition(await a.metricsText());
     const eb = parseExposition(await b.metricsText());
-    assert.equal(valueOf(ea, 'keyplate_renders_total', { resource: 'web', result: 'ok' }), 1);
-    assert.equal(valueOf(eb, 'keyplate_renders_total', { resource: 'web', result: 'ok' }), undefined);
+    assert.equal(valueOf(ea, 'keyplate_renders_total', { resource: 'web', result: 'changed' }), 1);
+    assert.equal(valueOf(eb, 'keyplate_renders_total', { resource: 'web', result: 'changed' }), undefined);
     assert.ok(ea.type.has('process_cpu_user_seconds_total'));
     assert.ok(ea.type.has('nodejs_eventloop_lag_seconds'));
     const { register } = await import('prom-client');

@@ -95,7 +95,7 @@ describe('startStatusServer', { timeout: 20_000 }, () => {
     assert.equal(r.status, 200);
     assert.equal(r.headers['content-type'], 'text/plain; version=0.0.4; charset=utf-8');
     const e = parseExposition(r.body);
-    assert.equal(valueOf(e, 'keyplate_renders_total', { resource: 'web', result: 'ok' }), 1);
+    assert.equal(valueOf(e, 'keyplate_renders_total', { resource: 'web', result: 'changed' }), 1);
     assert.equal(valueOf(e, 'keyplate_watch_lag_seconds', { resource: 'web', backend: 'etcd' }), 95);
 
     assert.equal((await call(`${server.url}/`, 'GET', agent)).status, 404);
