@@ -29,6 +29,7 @@ export async function startRedis(t: Pick<TestContext, 'after'>, opts: { notify?:
 }
 
 /** A writer for seeding and mutating: each batch on a live connection (reopened after a restart). */
+/** `node` is `[user:pass@]host:port[/db]`. */
 export function redisWriter(t: Pick<TestContext, 'after'>, node: string): (cmds: string[][]) => Promise<void> {
   let client: ReturnType<typeof createClient> | undefined;
   t.after(() => client?.destroy());
