@@ -1,14 +1,16 @@
 /**
  * What the redis backend adds to the shared contract: confd's separator and hashes as remco reads
  * them (watched too), database number, an ACL user, the error naming notify-keyspace-events when
- * notifications are off, option errors with their key, and the redis:// URI.
+ * notifications are off, option errors with their key, the redis:// URI and the docs example.
  */
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
 import { test } from 'node:test';
 import { openBackend } from '../../../src/backends/registry.ts';
 import { parseBackendUri } from '../../../src/cli/uri.ts';
 import { BackendError } from '../../../src/errors.ts';
 import { normalizeKey } from '../../../src/tree/keys.ts';
+import { load, rejectsConfig, writeTree } from '../../config/fixture.ts';
 import { redisWriter, startRedis } from '../../helpers/redis.ts';
 import { feedSpec, FeedDriver } from '../conformance-driver.ts';
 import { backendContext } from '../context.ts';
@@ -101,4 +103,19 @@ test('redis: options are checked with their key; the redis:// URI', () => {
     password: 'p@ss',
   });
   assert.deepEqual((parseBackendUri('redis://127.0.0.1:6379').options as { nodes: string[] }).nodes, ['127.0.0.1:6379']);
+});
+
+test('docs/redis.md: its config example loads; an out-of-range option names file, line and key', async (t) => {
+  const doc = await readFile(new URL('../../../docs/redis.md', import.meta.url), 'utf8');
+  const example = /```toml\n([\s\S]*?)```/.exec(doc)![1];
+  const resource = (backend: string) => `[[resource]]\nname = "app"\n[[resource.template]]\nsrc = "t.tmpl"\ndst = "out/app.conf"\n${backend}`;
+  const dir = await writeTree(t, { 'config.toml': resource(example), 't.tmpl': '' });
+  const { config } = await load(dir);
+  const b = config.resources[0].backends[0];
+  assert.equal(b.kind, 'redis');
+  assert.deepEqual(b.keys, ['/services', '/config']);
+  assert.equal(b.intervalMs, 300_000);
+  assert.deepEqual((b.options as { nodes: string[] }).nodes, ['redis-1:6379', 'redis-2:6379']);
+  const bad = await writeTree(t, { 'config.toml': resource('[resource.backend.redis]\ndatabase = 99\n'), 't.tmpl': '' });
+  await rejectsConfig(load(bad), { line: 7, includes: ['database'] });
 });
