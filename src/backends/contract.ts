@@ -48,7 +48,7 @@ export interface WatchOptions {
   readonly signal?: AbortSignal;
 }
 
-export type BackendKind = 'etcd' | 'rancher' | 'env' | 'file' | 'memory' | 'redis';
+export type BackendKind = 'etcd' | 'rancher' | 'env' | 'file' | 'memory' | 'redis' | 'nats';
 
 export interface Backend {
   /** Instance name used in logs and errors. */
