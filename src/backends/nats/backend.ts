@@ -103,7 +103,10 @@ export class NatsBackend implements Backend {
       return await fn(await this.#conn!);
     } catch (e) {
       if (e instanceof BackendError) throw e;
-      throw new BackendError(this.name, `nats ${what} (bucket ${this.o.bucket}): ${errorMessage(e)}`, { cause: e });
+      if (/stream not found/i.test(errorMessage(e))) {
+        throw new BackendError(this.name, `nats: key-value bucket "${this.o.bucket}" does not exist (create it, e.g. \`nats kv add ${this.o.bucket}\`)`, { cause: e });
+      }
+      throw new BackendError(this.name, `nats ${what} (bucket "${this.o.bucket}"): ${errorMessage(e)}`, { cause: e });
     }
   }
 
