@@ -75,8 +75,9 @@ export interface ConvergenceResult {
  */
 export async function convergence(
   kv: Etcd3,
-  c: SeedRunnerConfig & { services: number; samples: number; put?: (key: string, value: string) => Promise<unknown> },
+  c: SeedRunnerConfig & { services: number; samples: number; put?: (key: string, value: string) => Promise<unknown>; probe?: string },
 ): Promise<ConvergenceResult> {
+  const probe = c.probe ?? 'bench:probe:80';
   const put = c.put ?? ((key: string, value: string) => kv.put(key).value(value));
   const file = await writeSeedConfig(c, `watch-${c.services}`);
   const config = await loadConfig({ file, env: {} });
@@ -94,8 +95,8 @@ export async function convergence(
     const acks: number[] = [];
     for (let i = 0; i < c.samples; i++) {
       const value = `10.250.${(i >> 8) & 255}.${i & 255}:${30_000 + i}`;
-      const key = `${c.prefix}/services/svc${i % c.services}/bench:probe:80`;
-      const seen = fw.waitFor(`bench:probe:80 ${value}\n`, 60_000);
+      const key = `${c.prefix}/services/svc${i % c.services}/${probe}`;
+      const seen = fw.waitFor(`${probe} ${value}\n`, 60_000);
       const start = performance.now();
       const ack = (async () => {
         await put(key, value);

@@ -1,7 +1,8 @@
 /**
  * The registrator-style seed template (remco's HAProxy example) renders byte for byte the same
- * from every backend holding the same registrations as from etcd: etcd v3 and v2, redis, a YAML
- * file and the in-memory backend, each read through the real feed.
+ * from every backend holding the same registrations as from etcd: etcd v3 and v2, redis, nats, a
+ * YAML file and the in-memory backend, each read through the real feed. NATS keys cannot hold the
+ * `:` of registrator ids, so there the ids are written with `_` (etcd gets the same data to compare).
  */
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -10,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { openBackend } from '../../src/backends/registry.ts';
 import type { Backend } from '../../src/backends/contract.ts';
 import { startEtcd, v2Put, v3Client } from '../helpers/etcd.ts';
+import { natsWriter, startNats } from '../helpers/nats.ts';
 import { redisWriter, startRedis } from '../helpers/redis.ts';
 import { tempDir } from '../helpers/tmp.ts';
 import { engine } from '../template/render.ts';
@@ -68,4 +70,15 @@ test('the registrator seed template renders the same from etcd v3, etcd v2, redi
     memory,
   };
   for (const [name, b] of Object.entries(others)) assert.equal(await render(b), fromEtcd, `${name} renders as etcd does`);
+});
+
+test('the registrator seed template renders the same from nats as from etcd (ids with _ for :)', async (t) => {
+  const [etcd, nats] = await Promise.all([startEtcd(t), startNats(t)]);
+  const kv = v3Client(t, etcd.clientUrl);
+  const data = [...DATA].map(([k, v]) => [k.replaceAll(':', '_'), v] as const);
+  for (const [k, v] of data) await kv.put(k).value(v).exec();
+  await natsWriter(t, nats.server, 'services')(data.map(([k, v]) => ({ key: k.slice(1).replaceAll('/', '.'), value: v })));
+  const fromEtcd = await render(openBackend('etcd', 'etcd', { nodes: [etcd.clientUrl], version: 3 }, backendContext()));
+  assert.match(fromEtcd, /server server_web_host-2_web-2_80 10\.0\.0\.4:80/);
+  assert.equal(await render(openBackend('nats', 'nats', { servers: [nats.server], bucket: 'services' }, backendContext())), fromEtcd);
 });
