@@ -55,8 +55,9 @@ export class NatsBackend implements Backend {
     const emit = (e: WatchEvent) => {
       if (!stopped) onEvent(e);
     };
-    const statusLoop = (async () => {
-      for await (const s of nc.status()) {
+    const statuses = nc.status();
+    void (async () => {
+      for await (const s of statuses) {
         if (stopped) break;
         if (s.type === 'disconnect') emit({ type: 'error', error: new BackendError(this.name, 'nats: disconnected from the server; reconnecting'), willRetry: true });
         else if (s.type === 'reconnect') emit({ type: 'connected' });
@@ -79,8 +80,8 @@ export class NatsBackend implements Backend {
       stopped = true;
       this.#watches.delete(unwatch);
       iter.stop();
+      (statuses as { stop?: () => void }).stop?.();
       await loop;
-      void statusLoop;
     };
     this.#watches.add(unwatch);
     opts.signal?.addEventListener('abort', () => void unwatch(), { once: true });

@@ -19,7 +19,7 @@ import { abortableSleep, backoff, DEFAULT_RETRY } from '../../schedule/schedule.
 import { isUnder, type KeyPath } from '../../tree/keys.ts';
 import type { Revision, Snapshot, Unwatch, WatchEvent } from '../contract.ts';
 import type { RedisConnection } from './client.ts';
-import { fromRedisKey, prefixPatterns, type RedisOptions } from './options.ts';
+import { fromRedisKey, globLiteral, prefixPatterns, type RedisOptions } from './options.ts';
 import { outermost, type KeyRead } from './read.ts';
 
 export interface RedisWatchDeps {
@@ -87,7 +87,7 @@ class RedisWatch {
       await this.#checkNotifications(conn);
       const patterns = this.prefixes.flatMap((p) => {
         const { exact, below } = prefixPatterns(p, this.deps.options.separator);
-        return [...(exact !== undefined ? [this.#channel + exact.replace(/[*?[\]\\]/g, (c) => `\\${c}`)] : []), this.#channel + below];
+        return [...(exact !== undefined ? [this.#channel + globLiteral(exact)] : []), this.#channel + below];
       });
       await conn.pSubscribe(patterns, (_event, channel) => this.#notified(channel.slice(this.#channel.length)));
     } catch (e) {
