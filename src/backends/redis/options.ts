@@ -42,7 +42,7 @@ export const REDIS_OPTIONS: SectionSchema = {
     client_cert: { type: 'path', description: 'PEM client certificate for TLS; relative to the config file.' },
     client_key: { type: 'path', secret: true, description: 'PEM private key for `client_cert`; relative to the config file.' },
     client_ca_keys: { type: 'path', description: 'PEM CA bundle to verify the server; relative to the config file.' },
-    request_timeout: { type: 'duration', default: 10, min: 0.001, description: 'How long connecting and one read may take.' },
+    request_timeout: { type: 'duration', default: 10, min: 0.001, description: 'How long connecting may take.' },
   },
 };
 
