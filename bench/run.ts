@@ -5,6 +5,7 @@
  *   (c) bare etcd put acknowledgement, the floor for (a)
  *   (d) etcd put → first request served by the new server, Runtime API vs forced reload
  *   (e) quarantine: a refused render → the other changes installed, 1/10/100 changed keys
+ *   (f) put → destination updated per backend (etcd v3, redis, nats) at 10 and 1,000 services × 3
  * Prints an aligned table with PASS/MISS beside each target (never fails on timing) and writes
  * it to bench/results.md. Everything it starts is stopped, also on Ctrl-C.
  *
@@ -23,6 +24,7 @@ import { liveHaproxy } from './haproxy-live.ts';
 import { onetimeRun, ROOT, shippedEntry, startupRun } from './onetime.ts';
 import { quarantineBench, quarantineRows } from './quarantine.ts';
 import { convergence, installFloor, putFloor, writeSeedConfig } from './watch-convergence.ts';
+import { backendConvergence } from './backends.ts';
 
 const QUICK = process.argv.includes('--quick');
 const N = {
@@ -32,6 +34,7 @@ const N = {
   onetime: QUICK ? 2 : 5,
   live: QUICK ? 5 : 50,
   reload: QUICK ? 5 : 40,
+  backends: QUICK ? 10 : 40,
 };
 const LARGE = 10_000;
 const SMALL = 10;
@@ -96,6 +99,9 @@ async function main(cleanup: Cleanup): Promise<void> {
       `start → first render on disk: ${fmtMs(small.firstRenderMs)} (10 svc), ${fmtMs(big.firstRenderMs)} (10k svc, ${large.length.toLocaleString('en')} keys).`,
   );
 
+  // (f) (a) per backend.
+  rows.push(...(await backendConvergence({ cleanup, kv, etcdUrl: etcd.clientUrl, dir, samples: N.backends, log })));
+
   // (b) one-shot render, as shipped.
   log('(b) one-shot render: checking the build');
   const entry = await shippedEntry(log);
@@ -150,6 +156,7 @@ async function main(cleanup: Cleanup): Promise<void> {
     'p99/max: p99 over the samples; for (b) the worst of the runs.',
     '(a) in-process runner (etcd v3 backend, watch, wait = 0, seed template), timed from just before the put to the inotify event of the new file.',
     '(e) in-process loop, memory backend, a `sh` check_cmd per check; timed from the refused pass to the install of every other change (the bisect on temp copies in between); checks = median checks per refusal.',
+    '(f) as (a), one store per backend (redis-server with keyspace notifications on, a nats-server 2.9 KV bucket), data under its own prefix.',
     '(d) keyplate (child, as shipped) supervising HAProxy 2.6 with min_reload_interval = 0; fresh connection per request; each sample\'s server is removed (untimed) before the next.',
     ...notes.map((n) => `note: ${n}`),
     `(total bench time ${fmtMs(performance.now() - started)})`,

@@ -1,7 +1,7 @@
 /**
  * (a) watch convergence: etcd put → destination file updated, with keyplate's runner in-process
  * (etcd v3 backend, watch, wait = 0, the seed template), and (c) the bare etcd put
- * acknowledgement in the same etcd, as the floor.
+ * acknowledgement in the same etcd, as the floor. (e) runs the same with other backends.
  */
 import { open, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -36,6 +36,8 @@ export interface SeedRunnerConfig {
   readonly prefix: string;
   readonly dst: string;
   readonly watch: boolean;
+  /** The backend block instead of etcd v3 at `etcdUrl` (other backends, same layout under `prefix`). */
+  readonly backendToml?: string;
 }
 
 /** A keyplate config rendering the seed template from `<prefix>/services` and `<prefix>/config`. */
@@ -49,9 +51,7 @@ name = "seed"
 [[resource.template]]
 src = ${JSON.stringify(SEED_TEMPLATE)}
 dst = ${JSON.stringify(c.dst)}
-[resource.backend.etcd]
-nodes = [${JSON.stringify(c.etcdUrl)}]
-version = 3
+${c.backendToml ?? `[resource.backend.etcd]\nnodes = [${JSON.stringify(c.etcdUrl)}]\nversion = 3`}
 prefix = ${JSON.stringify(c.prefix)}
 keys = ["/services", "/config"]
 watch = ${c.watch}
@@ -73,7 +73,12 @@ export interface ConvergenceResult {
  * Start a watching runner over the data set, then `samples` times: change one instance of a
  * service (a new value each time) and time until the destination shows it.
  */
-export async function convergence(kv: Etcd3, c: SeedRunnerConfig & { services: number; samples: number }): Promise<ConvergenceResult> {
+export async function convergence(
+  kv: Etcd3,
+  c: SeedRunnerConfig & { services: number; samples: number; put?: (key: string, value: string) => Promise<unknown>; probe?: string },
+): Promise<ConvergenceResult> {
+  const probe = c.probe ?? 'bench:probe:80';
+  const put = c.put ?? ((key: string, value: string) => kv.put(key).value(value));
   const file = await writeSeedConfig(c, `watch-${c.services}`);
   const config = await loadConfig({ file, env: {} });
   const logger = createLogger({ level: 'warn', format: 'text' });
@@ -90,11 +95,11 @@ export async function convergence(kv: Etcd3, c: SeedRunnerConfig & { services: n
     const acks: number[] = [];
     for (let i = 0; i < c.samples; i++) {
       const value = `10.250.${(i >> 8) & 255}.${i & 255}:${30_000 + i}`;
-      const key = `${c.prefix}/services/svc${i % c.services}/bench:probe:80`;
-      const seen = fw.waitFor(`bench:probe:80 ${value}\n`, 60_000);
+      const key = `${c.prefix}/services/svc${i % c.services}/${probe}`;
+      const seen = fw.waitFor(`${probe} ${value}\n`, 60_000);
       const start = performance.now();
       const ack = (async () => {
-        await kv.put(key).value(value);
+        await put(key, value);
         return performance.now() - start;
       })();
       times.push((await seen) - start);

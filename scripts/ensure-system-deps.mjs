@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// Tests and benchmarks run a real etcd and a real HAProxy (and openssl for certificates, Chromium
-// for the status page).
+// Tests and benchmarks run a real etcd, redis-server, nats-server and HAProxy (and openssl for
+// certificates, Chromium for the status page).
 // As root, install what is missing from Debian; otherwise fail and say what to install.
 import { execFileSync } from 'node:child_process';
 
@@ -11,6 +11,8 @@ const needed = [
   { bin: 'tini', pkg: 'tini' },
   // the status page's browser test (driven by playwright-core, which downloads no browser)
   { bin: 'chromium', pkg: 'chromium' },
+  { bin: 'redis-server', pkg: 'redis-server' },
+  { bin: 'nats-server', pkg: 'nats-server' },
 ];
 const has = (bin) => {
   try {

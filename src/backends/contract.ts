@@ -10,7 +10,8 @@ import type { SectionSchema } from '../schema/types.ts';
 import type { KeyPath } from '../tree/keys.ts';
 
 /** Opaque, comparable only within one backend instance: an etcd v3 header revision, the etcd v2
- *  X-Etcd-Index, the Rancher /version value, a content hash for env/file. */
+ *  X-Etcd-Index, the Rancher /version value, the NATS KV stream sequence, a content hash for
+ *  env/file/redis. */
 export type Revision = string;
 
 export interface Snapshot {
@@ -48,7 +49,7 @@ export interface WatchOptions {
   readonly signal?: AbortSignal;
 }
 
-export type BackendKind = 'etcd' | 'rancher' | 'env' | 'file' | 'memory';
+export type BackendKind = 'etcd' | 'rancher' | 'env' | 'file' | 'memory' | 'redis' | 'nats';
 
 export interface Backend {
   /** Instance name used in logs and errors. */

@@ -8,11 +8,13 @@ import { etcdBackend } from './etcd/backend.ts';
 import { fileBackend } from './file.ts';
 import { memoryBackend } from './memory.ts';
 import { rancherBackend } from './rancher/backend.ts';
+import { redisBackend } from './redis/backend.ts';
+import { natsBackend } from './nats/backend.ts';
 import type { TomlTable } from '../schema/document.ts';
 import type { Backend, BackendContext, BackendDefinition, BackendKind } from './contract.ts';
 import { parseOptions } from './options.ts';
 
-const definitions: readonly BackendDefinition[] = [envBackend, etcdBackend, fileBackend, memoryBackend, rancherBackend];
+const definitions: readonly BackendDefinition[] = [envBackend, etcdBackend, fileBackend, memoryBackend, rancherBackend, redisBackend, natsBackend];
 
 export function backendKinds(): readonly BackendKind[] {
   return definitions.map((d) => d.kind);

@@ -1,6 +1,6 @@
 /**
  * `--backend` URIs for ad-hoc renders and key dumps: `file:data.yaml`, `env:`, `etcd://h1:2379,h2:2379`,
- * `etcdv2://host:2379`, `etcdv3://host:2379`, `rancher://host`, `memory:`; further options as a query
+ * `etcdv2://host:2379`, `etcdv3://host:2379`, `rancher://host`, `redis://[user:pass@]host:6379[/db]`, `nats://[token@]host:4222/bucket`, `memory:`; further options as a query
  * string (`etcd://h:2379?username=u`). The options go through the backend's own schema, exactly as
  * if they were written in a config file.
  */
@@ -22,7 +22,47 @@ const LOCATION: Record<string, (rest: string) => TomlTable> = {
   file: (rest) => ({ filepath: rest }),
   etcd: (rest) => ({ nodes: rest.split(',').map((h) => (/^https?:\/\//.test(h) ? h : `http://${h}`)) }),
   rancher: (rest) => ({ api_host: rest }),
+  redis: redisLocation,
+  nats: natsLocation,
 };
+
+/** `[user:password@|token@]host:port[,host:port...]/bucket`. */
+function natsLocation(rest: string): TomlTable {
+  const out: TomlTable = {};
+  const at = rest.lastIndexOf('@');
+  if (at >= 0) {
+    const [user, ...pass] = rest.slice(0, at).split(':');
+    if (pass.length > 0) Object.assign(out, { username: decodeURIComponent(user), password: decodeURIComponent(pass.join(':')) });
+    else out.token = decodeURIComponent(user);
+    rest = rest.slice(at + 1);
+  }
+  const slash = rest.indexOf('/');
+  if (slash >= 0) {
+    if (rest.slice(slash + 1) !== '') out.bucket = rest.slice(slash + 1);
+    rest = rest.slice(0, slash);
+  }
+  if (rest !== '') out.servers = rest.split(',');
+  return out;
+}
+
+/** `[user[:password]@]host:port[,host:port...][/db]`, as redis:// URLs write it. */
+function redisLocation(rest: string): TomlTable {
+  const out: TomlTable = {};
+  const at = rest.lastIndexOf('@');
+  if (at >= 0) {
+    const [user, ...pass] = rest.slice(0, at).split(':');
+    if (pass.length > 0) out.password = decodeURIComponent(pass.join(':'));
+    if (user !== '') out.username = decodeURIComponent(user);
+    rest = rest.slice(at + 1);
+  }
+  const slash = rest.indexOf('/');
+  if (slash >= 0) {
+    if (rest.slice(slash + 1) !== '') out.database = rest.slice(slash + 1);
+    rest = rest.slice(0, slash);
+  }
+  if (rest !== '') out.nodes = rest.split(',');
+  return out;
+}
 
 export function parseBackendUri(uri: string, common: { prefix?: string; keys?: readonly string[]; index?: number } = {}, env: Env = {}): BackendSpec {
   const m = /^([a-z0-9]+):(.*)$/i.exec(uri);
@@ -30,7 +70,7 @@ export function parseBackendUri(uri: string, common: { prefix?: string; keys?: r
   const scheme = m[1].toLowerCase();
   const alias = ALIASES[scheme];
   const def = findBackendDefinition(alias?.kind ?? scheme);
-  if (!def) throw new UsageError(`--backend ${uri}: unknown backend "${scheme}" (known: file, env, etcd, etcdv2, etcdv3, rancher, memory)`);
+  if (!def) throw new UsageError(`--backend ${uri}: unknown backend "${scheme}" (known: file, env, etcd, etcdv2, etcdv3, rancher, redis, nats, memory)`);
   let rest = m[2].startsWith('//') ? m[2].slice(2) : m[2];
   const q = rest.indexOf('?');
   const query = q >= 0 ? new URLSearchParams(rest.slice(q + 1)) : new URLSearchParams();
