@@ -5,6 +5,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { errorMessage, ExitCode, exitCodeOf, isAppError, type ExitCodeValue } from '../errors.ts';
 import type { CliIo } from '../app.ts';
+import { normalizeArgv, type ArgvSpelling } from './argv.ts';
 // Command modules load on use, so `--help`, `--version` and simple commands start fast.
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
@@ -28,10 +29,11 @@ export function createProgram(io: CliIo, setCode: (code: ExitCodeValue) => void,
     .description('render every resource, then keep them in step with the backends (watch and/or interval)')
     .option('--onetime', 'render once and exit (non-zero when any resource failed)')
     .option('--noop', 'render and compare only: never write files or run commands')
+    .option('--dry-run', 'same as --noop')
     .option('--interval <seconds>', 'poll backends that have no interval of their own this often', Number)
     .option('--resource <name>', 'only this resource (repeatable)', collect)
     .option('--listen <address>', 'serve /healthz and /metrics here, e.g. 127.0.0.1:9100 (overrides [http] listen; default: [http] listen, else env KEYPLATE_LISTEN)')
-    .action(async (opts) => setCode(await (await import('./run.ts')).runCommand(io, opts, signal)));
+    .action(async (opts) => setCode(await (await import('./run.ts')).runCommand(io, { ...opts, noop: opts.noop || opts.dryRun }, signal)));
 
   common(program.command('render'))
     .description('print rendered resources (or a diff against their destinations); touches nothing')
@@ -64,12 +66,26 @@ export function createProgram(io: CliIo, setCode: (code: ExitCodeValue) => void,
   return program;
 }
 
+/** Every long option and short letter of the program and its commands (for single-dash aliases). */
+function spellingOf(program: Command): ArgvSpelling {
+  const longs = new Set<string>(['help', 'version']);
+  const shorts = new Set<string>(['h', 'V']);
+  for (const c of [program, ...program.commands]) {
+    for (const o of c.options) {
+      if (o.long) longs.add(o.long.replace(/^--/, ''));
+      if (o.short) shorts.add(o.short.replace(/^-/, ''));
+    }
+  }
+  return { longs, shorts };
+}
+
 export async function main(argv: readonly string[], io: CliIo, signal?: AbortSignal): Promise<ExitCodeValue> {
   let code: ExitCodeValue = ExitCode.OK;
   const program = createProgram(io, (c) => (code = c), signal);
   try {
-    if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) return await (await import('./version.ts')).versionCommand(io, signal);
-    await program.parseAsync([...argv], { from: 'user' });
+    const args = normalizeArgv(argv, spellingOf(program)); // confd/remco: -onetime, -config file, -version
+    if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) return await (await import('./version.ts')).versionCommand(io, signal);
+    await program.parseAsync(args, { from: 'user' });
     return code;
   } catch (e) {
     if (e instanceof CommanderError) {
