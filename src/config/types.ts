@@ -35,6 +35,8 @@ export interface TemplateSpec {
   readonly makeDirectories: boolean;
   /** When set, an existing `dst` that lacks this text is operator-provided and never overwritten. */
   readonly foreignMarker?: string;
+  /** Keep every stage file (`.<dst>.keyplate-…`) for debugging instead of deleting it (confd -keep-stage-file). */
+  readonly keepStageFile?: boolean;
   readonly origin: Origin;
 }
 

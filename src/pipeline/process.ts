@@ -23,6 +23,8 @@ import { commit, type Applier, type ChangedFile } from './commit.ts';
 export type { Applier, ApplierResult } from './commit.ts';
 import { CommandStepError } from './step-error.ts';
 import { probeRenders } from './probe.ts';
+import { checkOnCopy } from './check-copy.ts';
+import { clearRejected, rejectionMessage } from './rejection.ts';
 import { dirname } from 'node:path';
 
 export { RejectedRenders } from './rejected.ts';
@@ -48,6 +50,8 @@ export interface ProcessOptions {
   readonly rejected?: RejectedRenders;
   /** Only check the render on temp copies (probe.ts): never stage, install or reload. */
   readonly probe?: boolean;
+  /** With noop: run every check_cmd on a temporary copy of its render and fail with every failure. */
+  readonly checkCopies?: boolean;
 }
 
 export interface TemplateOutcome {
@@ -138,6 +142,7 @@ async function stageOne(spec: ResourceSpec, t: TemplateSpec, contents: string, l
     const hint = (e as NodeJS.ErrnoException).code === 'ENOENT' && !t.makeDirectories ? ' (set make_directories = true?)' : '';
     return Promise.reject(new ResourceError(spec.name, 'stage', `${t.dst}: ${errorMessage(e)}${hint}`, { cause: e }));
   });
+  if (t.keepStageFile) Object.assign(staged, { discard: async () => {} }); // keep_stage_file: kept for debugging
   const diff = diffFingerprints(staged.fingerprint, previous?.fingerprint ?? null);
   if (diff === null) {
     await staged.discard();
@@ -180,11 +185,29 @@ async function checkAll(deps: PipelineDeps, spec: ResourceSpec, plans: readonly 
     if (!succeeded(result)) {
       // a timeout is no verdict on the render: it is checked again on the next retry
       if (!result.timedOut) opts.rejected?.remember(t.dst, sha);
-      const tail = outputTail(result);
-      const msg = `${t.dst}: check_cmd (${result.command}) ${describeOutcome(result, t.checkTimeoutMs)}; destination left untouched${tail ? `\n${tail}` : ''}`;
-      throw new CommandStepError(spec.name, 'check', msg, { result, template: t.dst });
+      throw new CommandStepError(spec.name, 'check', await rejectionMessage(t, c.staged, result), { result, template: t.dst });
     }
     opts.rejected?.forget(t.dst);
+    await clearRejected(t.dst);
+  }
+  return results;
+}
+
+/** Dry run: every check_cmd on a temporary copy; one error listing every failure. */
+async function checkCopiesAll(deps: PipelineDeps, spec: ResourceSpec, plans: readonly Plan[], signal?: AbortSignal): Promise<Map<string, CommandResult>> {
+  const results = new Map<string, CommandResult>();
+  const failures: { message: string; result: CommandResult; dst: string }[] = [];
+  for (const p of plans) {
+    const t = p.template;
+    if (t.checkCmd === undefined || isForeign(t, p.previous)) continue;
+    const c = await checkOnCopy(deps.run, spec, { ...t, checkCmd: t.checkCmd }, p.contents, { signal });
+    signal?.throwIfAborted();
+    results.set(t.dst, c.result);
+    if (!c.ok) failures.push({ message: c.message!, result: c.result, dst: t.dst });
+  }
+  if (failures.length > 0) {
+    const msg = failures.length === 1 ? failures[0].message : `${failures.length} templates rejected:\n${failures.map((f) => f.message).join('\n')}`;
+    throw new CommandStepError(spec.name, 'check', msg, { result: failures[0].result, template: failures[0].dst });
   }
   return results;
 }
@@ -233,11 +256,16 @@ export async function processResource(deps: PipelineDeps, spec: ResourceSpec, op
     const plans: Plan[] = [];
     for (let i = 0; i < spec.templates.length; i++) plans.push(await planOnly(spec, spec.templates[i], rendered[i]));
     for (const p of plans) if (p.diff) logger.info({ event: 'would-change', dst: p.template.dst, diff: p.diff }, 'noop: destination would change');
-    return result(spec, plans, false, started);
+    const checks = opts.checkCopies ? await checkCopiesAll(deps, spec, plans, opts.signal) : undefined;
+    return result(spec, plans, false, started, { checks });
   }
   const plans = await stageAll(spec, rendered, logger, opts.signal);
   const changed = plans.flatMap((p) => (p.changed ? [p.changed] : []));
-  for (const p of plans) if (p.diff === null) opts.rejected?.forget(p.template.dst);
+  for (const p of plans) {
+    if (p.diff !== null) continue;
+    opts.rejected?.forget(p.template.dst);
+    await clearRejected(p.template.dst); // in sync: whatever was rejected before is moot
+  }
   if (changed.length === 0) {
     logger.debug({ event: 'in-sync' }, 'all destinations in sync');
     return result(spec, plans, false, started);

@@ -80,10 +80,12 @@ test('a failing check leaves every destination byte-identical and runs no reload
   assert.equal(err.template, b.dst);
   assert.equal(err.result.exitCode, 3);
   assert.match(err.message, /^\[resource:app\] check failed: .*b\.conf: check_cmd .* exited with code 3; destination left untouched/);
-  assert.match(err.message, /syntax error in .*\.b\.conf\.keyplate-/);
+  // the checker's output cites the kept rejected render, not the stage file (already deleted)
+  assert.match(err.message, /syntax error in .*\/b\.conf\.rejected/);
+  assert.doesNotMatch(err.message, /\.b\.conf\.keyplate-/);
   assert.deepEqual([await fileState(a.dst), await fileState(b.dst)], before);
   assert.deepEqual(await logLines(log), []);
-  assert.deepEqual(await list(dir), ['a.conf', 'b.conf']);
+  assert.deepEqual(await list(dir), ['a.conf', 'b.conf', 'b.conf.rejected']);
 });
 
 test('a hung check is killed at its timeout; destination untouched, no process left', { timeout: 60_000 }, async (t) => {
