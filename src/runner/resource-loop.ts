@@ -210,10 +210,13 @@ export class ResourceLoop {
 
   #onFailure(e: unknown, opts: { noop: boolean; signal: AbortSignal }): void {
     this.#failures++;
+    const repeated = this.#lastError === errorMessage(e);
     this.#lastError = errorMessage(e);
     if (opts.signal.aborted) return;
     const code = isAppError(e) ? e.code : 'E_INTERNAL';
-    this.#log.error({ event: 'render-failed', code, err: this.#lastError }, 'resource failed; the destination was left as it was');
+    // the same refused render again (a broken template on every change) is reported once
+    if (repeated && ['E_RENDER', 'E_CHECK', 'E_RELOAD'].includes(code)) this.#log.debug({ event: 'render-failed-again', code, err: this.#lastError }, 'resource still failing with the same error');
+    else this.#log.error({ event: 'render-failed', code, err: this.#lastError }, 'resource failed; the destination was left as it was');
     const kind = retryKind(e, (x) => this.#quarantine.notData(x));
     this.#retryPending = kind !== undefined;
     if (kind === undefined) return;
