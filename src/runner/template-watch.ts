@@ -41,6 +41,8 @@ export interface TemplateWatchDeps {
   readonly clock?: Clock;
   /** How long files must be quiet before they are re-read (an editor's truncate-then-write). Default 150 ms. */
   readonly quietMs?: number;
+  /** false (`watch_templates = false`): no fs.watch; only `rescan` (SIGHUP) sees edits. Default true. */
+  readonly watch?: boolean;
 }
 
 const hash = (text: string | null) => (text === null ? 'missing' : createHash('sha256').update(text).digest('hex'));
@@ -89,6 +91,22 @@ export class TemplateWatcher {
     this.#syncDirs();
   }
 
+  /**
+   * Re-read every template now (SIGHUP): the resources whose files changed since the last look,
+   * remembered as seen. The watch reports the same edits on its own; this covers a disabled or
+   * failed watch.
+   */
+  async rescan(): Promise<string[]> {
+    const changed: string[] = [];
+    for (const [name, r] of this.#resources) {
+      const now = await templateFingerprint(r.templates, this.#read);
+      if (fingerprintChanged(now, r.files)) changed.push(name);
+      r.files = now;
+    }
+    this.#syncDirs();
+    return changed;
+  }
+
   /** Files currently watched (for tests and logs). */
   files(): string[] {
     return [...new Set([...this.#resources.values()].flatMap((r) => [...r.files.keys()]))].sort();
@@ -108,7 +126,7 @@ export class TemplateWatcher {
   }
 
   #syncDirs(): void {
-    if (this.#closed) return;
+    if (this.#closed || this.#deps.watch === false) return;
     const wanted = new Set(this.files().map((f) => dirname(f)));
     for (const [dir, w] of this.#dirs) {
       if (!wanted.has(dir)) {

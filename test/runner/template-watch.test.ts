@@ -71,3 +71,20 @@ test('events without a change of text (touch, unrelated files, bursts) render no
   w.close();
   assert.equal(listeners.size, 0, 'close stops every directory watch');
 });
+
+test('watch_templates = false: no directory is watched; rescan (SIGHUP) names the resources whose files changed, once', async (t) => {
+  const dir = await project(t);
+  const watchDir: WatchDir = () => assert.fail('no watch when disabled');
+  const seen: string[] = [];
+  const w = new TemplateWatcher({ logger: silentLogger(), onChange: (r) => seen.push(r), watchDir, watch: false });
+  t.after(() => w.close());
+  await w.update([
+    { name: 'A', templates: [join(dir, 'a.njk')] },
+    { name: 'B', templates: [join(dir, 'b.njk')] },
+  ]);
+  assert.deepEqual(await w.rescan(), []);
+  await writeFile(join(dir, 'common.njk'), 'common v3\n');
+  assert.deepEqual(await w.rescan(), ['A']);
+  assert.deepEqual(await w.rescan(), [], 'a change is reported once');
+  assert.deepEqual(seen, []);
+});
