@@ -2,6 +2,7 @@
  * `${VAR}` expansion in string values (after parsing: never in keys or comments).
  *   ${VAR}          the variable; unset → ConfigError naming it (set it, or give a default)
  *   ${VAR:-default} the default when VAR is unset or empty (shell semantics); the default is literal
+ *   ${VAR:?message} VAR is required: unset or empty → ConfigError naming it, with the message
  *   $$              a literal `$` (so `$${VAR}` stays `${VAR}`)
  *   any other `$`   kept as written: `pa$word` and shell `$HOME` survive (remco PR #120)
  */
@@ -12,7 +13,11 @@ export type Env = Readonly<Record<string, string | undefined>>;
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 export class UnsetVariable extends Error {
-  constructor(readonly variable: string) {
+  constructor(
+    readonly variable: string,
+    /** From `${VAR:?hint}`: the variable is required and this says what to set it to. */
+    readonly hint?: string,
+  ) {
     super(`environment variable ${variable} is not set`);
   }
 }
@@ -45,6 +50,15 @@ export function expandString(s: string, env: Env): string {
 }
 
 function substitute(body: string, env: Env): string {
+  const req = body.indexOf(':?');
+  if (req >= 0 && (body.indexOf(':-') < 0 || req < body.indexOf(':-'))) {
+    const name = body.slice(0, req);
+    if (NAME.test(name)) {
+      const value = env[name];
+      if (value === undefined || value === '') throw new UnsetVariable(name, body.slice(req + 2).trim() || 'it is required');
+      return value;
+    }
+  }
   const sep = body.indexOf(':-');
   const name = sep < 0 ? body : body.slice(0, sep);
   if (!NAME.test(name)) {
@@ -63,6 +77,7 @@ export function expandTree(value: unknown, env: Env, at: At): unknown {
       return expandString(value, env);
     } catch (e) {
       if (e instanceof UnsetVariable) {
+        if (e.hint !== undefined) throw failAt(at, `environment variable ${e.variable} is required and not set: ${e.hint}`, e);
         throw failAt(at, `environment variable ${e.variable} is not set (set it, or write \${${e.variable}:-default})`, e);
       }
       if (e instanceof BadReference) throw failAt(at, e.message, e);

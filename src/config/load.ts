@@ -3,7 +3,9 @@
  * validated, normalized, frozen AppConfig. Every problem is a ConfigError (exit code 3) naming
  * the file, line and key path; soft problems go to `onWarning`.
  */
+import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
+import { nameTheVariable } from './env-vars.ts';
 import { backendDefinitions, findBackendDefinition } from '../backends/registry.ts';
 import { ConfigError } from '../errors.ts';
 import { readBackendTable, type BackendRegistry } from './backend.ts';
@@ -59,6 +61,17 @@ function checkUniqueNames(resources: readonly ResourceSpec[]): void {
 }
 
 export async function loadConfig(input: LoadConfigInput): Promise<AppConfig> {
+  try {
+    return await loadConfigOnce(input);
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    // a bad boolean or number that came from one ${VAR}: name the variable and its value
+    const text = await readFile(e.file, 'utf8').catch(() => undefined);
+    throw nameTheVariable(e, text, input.env);
+  }
+}
+
+async function loadConfigOnce(input: LoadConfigInput): Promise<AppConfig> {
   const doc = await loadDoc(input.env, resolve(input.file));
   const at = root(doc);
   const top = withDefaults(at, readSection(at, doc.data, topSchema).values, topSchema);
@@ -96,6 +109,7 @@ export async function loadConfig(input: LoadConfigInput): Promise<AppConfig> {
     confDir,
     resources,
     haproxy,
+    watchTemplates: top.watch_templates,
     http: http === undefined ? undefined : { listen: http.listen?.trim() || undefined, freshnessMs: http.freshness, ...httpAuth(httpAt, http.username, http.password) },
   });
 }

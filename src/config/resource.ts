@@ -9,6 +9,7 @@ import { resourceSchema, templateSchema } from './schema.ts';
 import { readSection, withDefaults } from '../schema/section.ts';
 import { child, failAt, type At } from '../schema/document.ts';
 import { buildTemplate } from './template.ts';
+import { readVars } from './env-vars.ts';
 import type { ResourceSpec, TemplateSpec } from './types.ts';
 
 export async function buildResource(ctx: LoadContext, at: At, raw: unknown, defaultName?: string): Promise<ResourceSpec> {
@@ -35,19 +36,9 @@ export async function buildResource(ctx: LoadContext, at: At, raw: unknown, defa
     missingKeys: readMissing(child(at, 'missing_keys'), v.missing_keys),
     missingTimeoutMs: v.missing_timeout,
     allowMultilineValues: v.allow_multiline_values,
-    vars: v.vars === undefined ? undefined : readVars(child(at, 'vars'), v.vars),
+    vars: v.vars === undefined ? undefined : readVars(child(at, 'vars'), v.vars, ctx.env),
     origin: { file: at.doc.file, line: pos?.line },
   };
-}
-
-/** `[resource.vars]`: a flat table of strings. */
-function readVars(at: At, table: Readonly<Record<string, unknown>>): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(table)) {
-    if (typeof v !== 'string') throw failAt(child(at, k), `vars values must be strings (quote numbers and booleans), got ${typeof v}`);
-    out[k] = v;
-  }
-  return out;
 }
 
 function readMissing(at: At, v: string): 'error' | 'empty' | 'wait' {

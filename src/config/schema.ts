@@ -35,6 +35,12 @@ export const topSchema = {
     resource: { type: 'tables', description: '`[[resource]]`: one resource (see below).', seeAlso: ['resources', 'template'] },
     http: { type: 'table', description: '`[http]`: the status listener with `/healthz` and `/metrics` (off unless `listen` is set; see below).', seeAlso: ['telemetry', 'status', 'metrics'] },
     haproxy: { type: 'table', description: '`[haproxy]`: run HAProxy as keyplate\'s child and apply changes live or by a confirmed reload (see below).', seeAlso: ['exec'] },
+    watch_templates: {
+      type: 'boolean',
+      default: true,
+      description: '`keyplate run`: watch every template and the files it includes, imports or extends, and render the resources using an edited one again (no restart). `false`: edits apply on SIGHUP.',
+      seeAlso: ['watch_template', 'template_watch'],
+    },
   },
   unsupported: {
     filter_dir: 'remco JavaScript filters are not supported; keyplate templates are Nunjucks with built-in filters',
@@ -81,7 +87,7 @@ export const resourceSchema = {
     missing_timeout: { type: 'duration', default: '60s', description: 'With `missing_keys = "wait"`: how long `run --onetime` waits for missing keys.' },
     vars: {
       type: 'table',
-      description: '`[resource.vars]`: string values (usually `"${ENV_VAR:-default}"`) that every template of the resource sees as `vars.<name>`.',
+      description: '`[resource.vars]`: string values (usually `"${ENV_VAR:-default}"`) that every template of the resource sees as `vars.<name>`. A value may be typed, checked when the config loads: `{ value = "${ENABLE_STATS:-false}", type = "boolean" }` (types `string`, `boolean`, `integer`, `port`, `hostname`; optional `choices = [...]`).',
       seeAlso: ['variables', 'env'],
     },
     wait: {
@@ -116,6 +122,12 @@ export const templateSchema = {
     foreign_marker: {
       type: 'string',
       description: 'Text keyplate puts in every file it renders here. An existing `dst` without it was put there by someone else (e.g. a volume-mounted certificate) and is left alone.',
+    },
+    keep_stage_file: {
+      type: 'boolean',
+      default: false,
+      description: 'Keep every stage file (`.<dst name>.keyplate-<random>` beside `dst`) for debugging instead of deleting it (confd `-keep-stage-file`). A render `check_cmd` refused is kept at `<dst>.rejected` either way.',
+      seeAlso: ['keep-stage-file', 'keepStageFile'],
     },
   },
 } as const satisfies SectionSchema;
@@ -164,6 +176,7 @@ export const confdTemplateSchema = {
     check_timeout: templateSchema.keys.check_timeout,
     reload_timeout: templateSchema.keys.reload_timeout,
     make_directories: templateSchema.keys.make_directories,
+    keep_stage_file: templateSchema.keys.keep_stage_file,
     wait: resourceSchema.keys.wait,
   },
 } as const satisfies SectionSchema;

@@ -20,6 +20,7 @@ export interface TemplateFields {
   readonly reload_timeout: number;
   readonly make_directories: boolean;
   readonly foreign_marker?: string;
+  readonly keep_stage_file?: boolean;
 }
 
 async function resolveOwner(ctx: LoadContext, at: At, owner: string | number): Promise<number> {
@@ -82,6 +83,7 @@ export async function buildTemplate(
     reloadTimeoutMs: f.reload_timeout,
     makeDirectories: f.make_directories,
     foreignMarker: f.foreign_marker,
+    ...(f.keep_stage_file ? { keepStageFile: true } : {}),
     origin: { file: at.doc.file, line: pos?.line },
   };
 }

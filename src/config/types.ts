@@ -118,6 +118,8 @@ export interface AppConfig {
   readonly confDir?: string;
   readonly resources: readonly ResourceSpec[];
   readonly haproxy?: HaproxySpec;
+  /** Watch templates (and their includes) and render again on an edit (`watch_templates`; undefined = true). */
+  readonly watchTemplates?: boolean;
   readonly http?: {
     readonly listen?: string;
     readonly freshnessMs: number;
