@@ -93,6 +93,56 @@ export class ConfigError extends AppError {
   }
 }
 
+/** Every config error found in one pass (`keyplate check` reports them all, then exits 3). */
+export class ConfigErrors extends ConfigError {
+  readonly errors: readonly ConfigError[];
+  constructor(errors: readonly ConfigError[]) {
+    const first = errors[0];
+    super({ file: first.file, line: first.line, column: first.column, key: first.key }, first.detail, { cause: first });
+    this.errors = errors;
+    this.message = `${errors.length} configuration errors:\n${errors.map((e) => `  ${e.message}`).join('\n')}`;
+  }
+}
+
+/** The single errors inside `e` (a ConfigErrors is flattened). */
+export function configErrorsOf(e: ConfigError): ConfigError[] {
+  return e instanceof ConfigErrors ? e.errors.flatMap(configErrorsOf) : [e];
+}
+
+/**
+ * Collects ConfigErrors so a loader can go on and report every mistake at once: `run` returns
+ * the callback's result, or undefined after recording its ConfigError; anything else propagates.
+ */
+export class ConfigErrorSink {
+  readonly #errors: ConfigError[] = [];
+  run<T>(fn: () => T): T | undefined {
+    try {
+      return fn();
+    } catch (e) {
+      if (!(e instanceof ConfigError)) throw e;
+      this.#errors.push(...configErrorsOf(e));
+      return undefined;
+    }
+  }
+  async runAsync<T>(fn: () => Promise<T>): Promise<T | undefined> {
+    try {
+      return await fn();
+    } catch (e) {
+      if (!(e instanceof ConfigError)) throw e;
+      this.#errors.push(...configErrorsOf(e));
+      return undefined;
+    }
+  }
+  get size(): number {
+    return this.#errors.length;
+  }
+  /** Throw what was collected (one error as itself, several as ConfigErrors); no-op when none. */
+  throwIfAny(): void {
+    if (this.#errors.length === 1) throw this.#errors[0];
+    if (this.#errors.length > 1) throw new ConfigErrors(this.#errors);
+  }
+}
+
 export class BackendError extends AppError {
   readonly backend: string;
   readonly retryable: boolean;

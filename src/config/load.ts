@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { nameTheVariable } from './env-vars.ts';
 import { backendDefinitions, findBackendDefinition } from '../backends/registry.ts';
-import { ConfigError } from '../errors.ts';
+import { ConfigError, ConfigErrors, ConfigErrorSink, configErrorsOf } from '../errors.ts';
 import { readBackendTable, type BackendRegistry } from './backend.ts';
 import { loadConfdDir } from './confd.ts';
 import { loadDoc, type LoadContext } from './context.ts';
@@ -19,7 +19,7 @@ import { buildResource } from './resource.ts';
 import { checkUniqueDestinations } from './destinations.ts';
 import { httpSchema, topSchema } from './schema.ts';
 import { readSection, withDefaults } from '../schema/section.ts';
-import { child, failAt, root, type At } from '../schema/document.ts';
+import { child, failAt, isTable, root, type At } from '../schema/document.ts';
 import type { AppConfig, ResourceSpec } from './types.ts';
 
 export interface LoadConfigInput {
@@ -66,40 +66,60 @@ export async function loadConfig(input: LoadConfigInput): Promise<AppConfig> {
   } catch (e) {
     if (!(e instanceof ConfigError)) throw e;
     // a bad boolean or number that came from one ${VAR}: name the variable and its value
-    const text = await readFile(e.file, 'utf8').catch(() => undefined);
-    throw nameTheVariable(e, text, input.env);
+    const named: ConfigError[] = [];
+    for (const one of configErrorsOf(e)) named.push(nameTheVariable(one, await readFile(one.file, 'utf8').catch(() => undefined), input.env));
+    throw named.length === 1 ? named[0] : new ConfigErrors(named);
+  }
+}
+
+/** The top-level keys that are well-formed, unknown ones ignored (they are already reported). */
+function readLeniently(at: At, data: unknown) {
+  try {
+    return readSection(at, data, topSchema, { allowRest: true });
+  } catch {
+    return undefined;
   }
 }
 
 async function loadConfigOnce(input: LoadConfigInput): Promise<AppConfig> {
   const doc = await loadDoc(input.env, resolve(input.file));
   const at = root(doc);
-  const top = withDefaults(at, readSection(at, doc.data, topSchema).values, topSchema);
+  const errors = new ConfigErrorSink();
+  // a mistake at the top (an unknown key) still lets the resources be checked
+  const topRead = errors.run(() => readSection(at, doc.data, topSchema)) ?? readLeniently(at, doc.data);
+  if (topRead === undefined) errors.throwIfAny();
+  const top = withDefaults(at, topRead!.values, topSchema);
   const registry = input.registry ?? defaultRegistry();
   const ctx: LoadContext = {
     env: input.env,
     registry,
     lookupUser: input.lookupUser ?? passwdLookup(),
     warn: input.onWarning ?? (() => {}),
-    defaults: readBackendTable(child(at, 'default_backends'), top.default_backends, registry),
+    // every resource builds on the defaults: a mistake there stops here (with the ones found so far)
+    defaults: errors.run(() => readBackendTable(child(at, 'default_backends'), top.default_backends, registry)) ?? (errors.throwIfAny() as never),
     mainFile: doc.file,
   };
+  // go on after a mistake: `check` reports every config error in one pass
   const resources: ResourceSpec[] = [];
   for (const [i, raw] of (top.resource ?? []).entries()) {
-    resources.push(await buildResource(ctx, child(at, 'resource', i), raw));
+    const r = await errors.runAsync(() => buildResource(ctx, child(at, 'resource', i), raw));
+    if (r) resources.push(r);
   }
   const includeDir = top.include_dir === undefined ? undefined : resolve(doc.dir, top.include_dir);
-  if (includeDir) resources.push(...(await loadIncludeDir(ctx, includeDir, child(at, 'include_dir'))));
+  if (includeDir) resources.push(...((await errors.runAsync(() => loadIncludeDir(ctx, includeDir, child(at, 'include_dir')))) ?? []));
   const confDir = top.confdir === undefined ? undefined : resolve(doc.dir, top.confdir);
-  if (confDir) resources.push(...(await loadConfdDir(ctx, confDir, child(at, 'confdir'))));
-  if (resources.length === 0) {
+  if (confDir) resources.push(...((await errors.runAsync(() => loadConfdDir(ctx, confDir, child(at, 'confdir')))) ?? []));
+  if (resources.length === 0 && errors.size === 0) {
     throw new ConfigError({ file: doc.file }, 'no resources: add a [[resource]] block, include_dir or confdir');
   }
-  checkUniqueNames(resources);
-  await checkUniqueDestinations(resources);
-  const haproxy = top.haproxy === undefined ? undefined : buildHaproxy(child(at, 'haproxy'), top.haproxy, resources);
+  errors.run(() => checkUniqueNames(resources));
+  await errors.runAsync(() => checkUniqueDestinations(resources));
+  // [haproxy] names resources: with a broken resource, only a section that names none is checked
+  const haproxyNames = isTable(top.haproxy) && 'resources' in top.haproxy;
+  const haproxy = top.haproxy === undefined || (errors.size > 0 && haproxyNames) ? undefined : errors.run(() => buildHaproxy(child(at, 'haproxy'), top.haproxy, resources));
   const httpAt = child(at, 'http');
-  const http = top.http === undefined ? undefined : withDefaults(httpAt, readSection(httpAt, top.http, httpSchema).values, httpSchema);
+  const http = top.http === undefined ? undefined : errors.run(() => withDefaults(httpAt, readSection(httpAt, top.http, httpSchema).values, httpSchema));
+  errors.throwIfAny();
   return deepFreeze({
     file: doc.file,
     logLevel: top.log_level,

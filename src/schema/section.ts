@@ -2,7 +2,7 @@
  * Validate one TOML table against a `SectionSchema`: unknown keys (with a suggestion), two
  * spellings of one key, required keys, per-key types; then fill in the schema's defaults.
  */
-import type { ConfigError } from '../errors.ts';
+import { ConfigErrorSink, type ConfigError } from '../errors.ts';
 import type { KeySpec, SectionSchema } from './types.ts';
 import { child, failAt, typeName, type At, type TomlTable, isTable } from './document.ts';
 import { didYouMean } from './suggest.ts';
@@ -65,20 +65,25 @@ export function readSection<S extends SectionSchema>(at: At, raw: unknown, schem
   const values: Record<string, unknown> = {};
   const rest: TomlTable = {};
   const where = new Map<string, At>();
+  const errors = new ConfigErrorSink(); // every bad key of the table, not just the first
   for (const [key, v] of Object.entries(raw)) {
     const here = child(at, key);
     const name = names.get(key);
     if (name === undefined) {
-      if (!opts.allowRest) throw unknownKey(here, key, schema);
-      rest[key] = v;
+      if (!opts.allowRest) errors.run(() => { throw unknownKey(here, key, schema); });
+      else rest[key] = v;
       continue;
     }
     const prev = where.get(name);
-    if (prev) throw failAt(here, `"${key}" repeats "${String(prev.path[prev.path.length - 1])}": write only one of them`);
+    if (prev) {
+      errors.run(() => { throw failAt(here, `"${key}" repeats "${String(prev.path[prev.path.length - 1])}": write only one of them`); });
+      continue;
+    }
     where.set(name, here);
-    values[name] = coerceKey(schema.keys[name], v, here);
+    errors.run(() => (values[name] = coerceKey(schema.keys[name], v, here)));
   }
-  if (opts.checkRequired !== false) checkRequired(at, values, schema);
+  if (opts.checkRequired !== false && errors.size === 0) checkRequired(at, values, schema);
+  errors.throwIfAny();
   return { values: values as Written<S>, rest, where };
 }
 

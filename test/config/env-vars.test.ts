@@ -79,3 +79,37 @@ describe('the daemon and check exit 3 at start on a static config error', () => 
     assert.match(r.stderr, /STACK_DOMAIN is required and not set/);
   });
 });
+
+describe('keyplate check reports every config error in one pass', () => {
+  it('three mistakes in three places: all listed, each with file:line and key, exit 3', async (t) => {
+    const dir = await writeTree(t, {
+      'config.toml': [
+        'log_levl = "debug"', // 1
+        '[[resource]]', // 2
+        'name = "a"', // 3
+        '[[resource.template]]', // 4
+        'src = "t"', // 5
+        'dst = "a.out"', // 6
+        'mode = "644"', // 7
+        'check_timeout = "soon"', // 8
+        '[resource.backend.env]', // 9
+        'keys = ["/"]', // 10
+        '[[resource]]', // 11
+        'name = "b"', // 12
+        'reload_command = "true"', // 13
+        '[[resource.template]]', // 14
+        'src = "missing.tmpl"', // 15
+        'dst = "b.out"', // 16
+        '[resource.backend.env]', // 17
+        'keys = ["/"]', // 18
+      ].join('\n'),
+      t: '',
+    });
+    const r = await runCli(['check', '-c', join(dir, 'config.toml')]);
+    assert.equal(r.code, ExitCode.CONFIG, r.stderr);
+    assert.match(r.stderr, /4 configuration errors:/);
+    for (const re of [/config\.toml:1:\d+: log_levl: unknown key "log_levl".*did you mean "log_level"/, /config\.toml:7:\d+: resource\[0\]\.template\[0\]\.mode: /, /config\.toml:8:\d+: resource\[0\]\.template\[0\]\.check_timeout: /, /config\.toml:13:\d+: resource\[1\]\.reload_command: unknown key/]) {
+      assert.match(r.stderr, re);
+    }
+  });
+});
