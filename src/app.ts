@@ -16,6 +16,7 @@ import { createTemplateEngine, SkipLedger, type TemplateEngine } from './templat
 import type { ProcessFn } from './runner/resource-loop.ts';
 import { baseDirOf, createFeeds, createRunner, selectResources, type RunSummary } from './runner/runner.ts';
 import { mergeFeeds } from './runner/merge.ts';
+import { followTemplates } from './runner/template-watch.ts';
 import type { KeyTree } from './tree/key-tree.ts';
 import { errorMessage, ExitCode, exitCodeOf, type ExitCodeValue } from './errors.ts';
 
@@ -66,32 +67,38 @@ export function makeEngine(io: CliIo, logger: Logger): TemplateEngine {
   return createTemplateEngine({ env: io.env, globals: preset.globals, treeGlobals: preset.treeGlobals, skips });
 }
 
-/** The pipeline bound to an engine, a command runner and a logger. */
-export function makeProcess(engine: TemplateEngine, logger: Logger, io: CliIo, host?: HaproxyApplier): ProcessFn {
+/**
+ * The pipeline bound to an engine, a command runner and a logger. `checkCopies` (the dry run of
+ * `check --render`): with noop, every check_cmd runs on a temporary copy of its render.
+ */
+export function makeProcess(engine: TemplateEngine, logger: Logger, io: CliIo, host?: HaproxyApplier, opts: { checkCopies?: boolean } = {}): ProcessFn {
   const run = createCommandRunner({ logger, env: io.env });
   const rejected = new RejectedRenders();
-  return (spec, tree, opts) =>
+  return (spec, tree, o) =>
     processResource(
       {
-        render: (t) => engine.renderFile(t.src, { resource: spec.name, tree, vars: { vars: spec.vars ?? {} }, missingKeys: spec.missingKeys === 'empty' ? 'empty' : 'error', allowMultiline: spec.allowMultilineValues, signal: opts.signal }),
+        render: (t) => engine.renderFile(t.src, { resource: spec.name, tree, vars: { vars: spec.vars ?? {} }, missingKeys: spec.missingKeys === 'empty' ? 'empty' : 'error', allowMultiline: spec.allowMultilineValues, signal: o.signal }),
         run,
         logger,
         applier: host?.serves(spec.name) ? host : undefined,
       },
       spec,
-      { ...opts, rejected },
+      { ...o, rejected, checkCopies: opts.checkCopies },
     );
 }
 
 export interface PassOptions {
   readonly noop: boolean;
+  /** With noop (check --render): every check_cmd runs on a temporary copy of its render. */
+  readonly checkCopies?: boolean;
   readonly only?: readonly string[];
   readonly intervalMs?: number;
 }
 
 /** Every resource once through the pipeline (run --onetime, check --render, render). */
 export async function renderOnce(config: AppConfig, logger: Logger, io: CliIo, opts: PassOptions, signal?: AbortSignal): Promise<RunSummary> {
-  const runner = createRunner(config, { process: makeProcess(makeEngine(io, logger), logger, io), logger, env: io.env, fetch: io.fetch }, opts);
+  const process = makeProcess(makeEngine(io, logger), logger, io, undefined, { checkCopies: opts.checkCopies });
+  const runner = createRunner(config, { process, logger, env: io.env, fetch: io.fetch }, opts);
   try {
     return await runner.runOnce(signal);
   } finally {
@@ -158,11 +165,13 @@ export async function serve(config: AppConfig, logger: Logger, io: CliIo, opts: 
   const observed = observing?.createObservability({ config, engine, status: () => runner.status(), host, logger });
   host?.closed.catch(die);
   if (opts.listen && observed) await observed.listen(opts.listen, stop.signal);
+  // live template edits; on SIGHUP, unchanged resources whose templates changed render again
+  const templates = await followTemplates(runner, { logger, watch: config.watchTemplates !== false });
   let reloading = Promise.resolve();
   let current = config;
   const offHup = io.onSignal?.('SIGHUP', () => {
     reloading = reloading.then(async () => {
-      current = (await reloadConfig(logger, engine, current, opts.reload, (c) => runner.reconfigure(c))) ?? current;
+      current = (await reloadConfig(logger, engine, current, opts.reload, (c) => templates.reconfigure(c))) ?? current;
     });
   });
   // a daemon lives until it is stopped, even when nothing else holds the event loop (an offline
@@ -172,6 +181,7 @@ export async function serve(config: AppConfig, logger: Logger, io: CliIo, opts: 
     await runner.start(stop.signal);
   } finally {
     clearInterval(keepAlive);
+    templates.close();
     offHup?.();
     await reloading;
     await host?.stop().catch((e) => logger.error({ event: 'haproxy-stop-failed', err: errorMessage(e) }, 'stopping HAProxy failed'));

@@ -31,6 +31,9 @@ export const ExitCode = {
 } as const;
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
 
+/** `render --diff --exit-code`, `check --render --exit-code`: a destination would change (as `git diff --exit-code`). */
+export const DIFFERENCES_EXIT: ExitCodeValue = 1;
+
 const APP_ERROR = Symbol.for('keyplate.AppError');
 
 export interface AppErrorOptions {

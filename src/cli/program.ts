@@ -40,6 +40,7 @@ export function createProgram(io: CliIo, setCode: (code: ExitCodeValue) => void,
     .argument('[template]', 'render this template ad hoc instead of the config\'s resources')
     .option('--resource <name>', 'only this resource (repeatable)', collect)
     .option('--diff', 'print a unified diff against the current destination instead of the contents')
+    .option('--exit-code', 'exit 1 when a destination would change, 0 when none would (like git diff --exit-code)')
     .option('--backend <uri>', 'with TEMPLATE: a backend URI (repeatable): file:data.yaml, env:, etcd://host:2379, rancher://host', collect)
     .option('--prefix <prefix>', 'with TEMPLATE: key prefix stripped before the template sees keys')
     .option('--keys <prefixes>', 'with TEMPLATE: comma-separated prefixes to read (default: everything)')
@@ -55,8 +56,9 @@ export function createProgram(io: CliIo, setCode: (code: ExitCodeValue) => void,
     .action(async (opts) => setCode(await (await import('./keys.ts')).keysCommand(io, opts, signal)));
 
   common(program.command('check'))
-    .description('validate the config and compile every template; exit non-zero on the first problem')
-    .option('--render', 'also render every resource from its backends (no writes, no commands)')
+    .description('validate the config (every error at once) and compile every template; --render: the whole dry run')
+    .option('--render', 'also render every resource from its backends and run its check_cmd on a temporary copy (never the destination); nothing is written or reloaded')
+    .option('--exit-code', 'with --render: exit 1 when a destination would change, 0 when none would')
     .action(async (opts) => setCode(await (await import('./check.ts')).checkCommand(io, opts, signal)));
 
   program.command('version')

@@ -13,6 +13,9 @@ import type { Logger } from 'pino';
 import { errorMessage } from '../errors.ts';
 import { debounce, systemClock, type Clock, type Debouncer } from '../schedule/schedule.ts';
 import { readTemplateFiles } from '../template/deps.ts';
+import type { AppConfig } from '../config/types.ts';
+import type { ResourceLoop } from './resource-loop.ts';
+import type { ReconfigureSummary } from './runner.ts';
 
 export interface DirWatcher {
   close(): void;
@@ -140,7 +143,7 @@ export class TemplateWatcher {
         const w = (this.#deps.watchDir ?? fsWatchDir)(dir, (name) => this.#seen(dir, name), (e) => this.#lost(dir, e));
         this.#dirs.set(dir, w);
       } catch (e) {
-        this.#deps.logger.warn({ dir, err: errorMessage(e) }, 'cannot watch a template directory; edits there apply on SIGHUP');
+        this.#deps.logger.warn({ event: 'template-watch-failed', dir, err: errorMessage(e) }, 'cannot watch a template directory; edits there apply on SIGHUP');
       }
     }
   }
@@ -153,7 +156,7 @@ export class TemplateWatcher {
   }
 
   #lost(dir: string, e: unknown): void {
-    this.#deps.logger.warn({ dir, err: errorMessage(e) }, 'template directory watch failed; edits there apply on SIGHUP');
+    this.#deps.logger.warn({ event: 'template-watch-failed', dir, err: errorMessage(e) }, 'template directory watch failed; edits there apply on SIGHUP');
     this.#dirs.get(dir)?.close();
     this.#dirs.delete(dir);
   }
@@ -161,7 +164,7 @@ export class TemplateWatcher {
   #flush(): void {
     const files = [...this.#pending];
     this.#pending.clear();
-    this.#checking = this.#checking.then(() => this.#check(files)).catch((e) => this.#deps.logger.error({ err: errorMessage(e) }, 'template watch failed'));
+    this.#checking = this.#checking.then(() => this.#check(files)).catch((e) => this.#deps.logger.error({ event: 'template-watch-failed', err: errorMessage(e) }, 'template watch failed'));
   }
 
   async #check(files: readonly string[]): Promise<void> {
@@ -173,10 +176,42 @@ export class TemplateWatcher {
       const changed = [...new Set([...now.keys(), ...r.files.keys()])].filter((f) => now.get(f) !== r.files.get(f));
       r.files = now; // includes added or removed by the edit are watched from now on
       if (changed.length > 0 && !this.#closed) {
-        this.#deps.logger.info({ resource: name, files: changed }, 'template changed: rendering again');
+        this.#deps.logger.info({ event: 'template-changed', resource: name, files: changed }, 'template changed: rendering again');
         this.#deps.onChange(name, changed);
       }
     }
     this.#syncDirs();
   }
+}
+
+/** What `followTemplates` needs of the runner. */
+export interface FollowedRunner {
+  readonly workers: readonly Pick<ResourceLoop, 'spec' | 'trigger'>[];
+  reconfigure(next: AppConfig): Promise<ReconfigureSummary>;
+}
+
+/**
+ * Wire a watcher to a daemon's runner: an edit renders its resources again, and `reconfigure`
+ * (SIGHUP) swaps the config, then renders again the unchanged resources whose templates changed
+ * (what a disabled or failed watch did not see).
+ */
+export async function followTemplates(
+  runner: FollowedRunner,
+  opts: { logger: Logger; watch: boolean; watchDir?: WatchDir },
+): Promise<{ reconfigure(next: AppConfig): Promise<ReconfigureSummary & { rendered: string[] }>; close(): void }> {
+  const watched = () => runner.workers.map((w) => ({ name: w.spec.name, templates: w.spec.templates.map((t) => t.src) }));
+  const rerender = (name: string, why: string) => runner.workers.find((w) => w.spec.name === name)?.trigger(why);
+  const watcher = new TemplateWatcher({ logger: opts.logger, watch: opts.watch, watchDir: opts.watchDir, onChange: (name, files) => rerender(name, `template edited: ${files.join(', ')}`) });
+  await watcher.update(watched());
+  return {
+    async reconfigure(next) {
+      const summary = await runner.reconfigure(next);
+      const edited = await watcher.rescan();
+      const rendered = summary.unchanged.filter((n) => edited.includes(n));
+      for (const name of rendered) rerender(name, 'SIGHUP: templates changed');
+      await watcher.update(watched());
+      return { ...summary, rendered };
+    },
+    close: () => watcher.close(),
+  };
 }
