@@ -23,6 +23,7 @@ async function webStack(t: Parameters<typeof startStack>[0], w1: TestBackend, co
   let reg!: FayrusRegistrator;
   const stack = await startStack(t, {
     copy,
+    env: { LOG_LEVEL: 'debug' }, // a repeated failure is logged at debug only
     seed: async (etcd) => {
       const client = v3Client(t, etcd.clientUrl);
       reg = new FayrusRegistrator(client, { prefix: '/services' });
@@ -67,11 +68,15 @@ describe('etcd-haproxy example: failures', () => {
     const good = await readFile(tpl, 'utf8');
     assert.ok(good.includes('    timeout connect 5s\n'));
     try {
-      // 1. break the template, then make etcd change so it renders
-      await writeFile(tpl, good.replace('    timeout connect 5s\n', `    timeout connect 5s\n${BAD_LINE}\n`));
+      // 1. break the template: saving it renders (the template is watched); then an etcd change
+      //    renders it again, and the same failure is not reported twice (debug only)
       const from = stack.keyplate.logs.length;
-      await client.put('/hosts/new1.example.com').value('web');
+      await writeFile(tpl, good.replace('    timeout connect 5s\n', `    timeout connect 5s\n${BAD_LINE}\n`));
       const failed = await stack.keyplate.waitEvent('render-failed', { from, fields: (l) => (l.level ?? 0) >= 50, message: 'the resource failure' });
+      const again = stack.keyplate.logs.length;
+      await client.put('/hosts/new1.example.com').value('web');
+      await stack.keyplate.waitEvent('render-failed-again', { from: again, message: 'the same failure after the etcd change' });
+      assert.equal(stack.keyplate.events('render-failed', from).length, 1, 'the failure is reported once');
       const err = String(failed.err);
       assert.match(err, /unknown keyword 'this-is-not-a-keyword' in 'defaults' section/, 'HAProxy\'s own message is reported');
       assert.match(err, /the previous files were restored/);
