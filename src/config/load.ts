@@ -113,7 +113,7 @@ async function loadConfigOnce(input: LoadConfigInput): Promise<AppConfig> {
     throw new ConfigError({ file: doc.file }, 'no resources: add a [[resource]] block, include_dir or confdir');
   }
   errors.run(() => checkUniqueNames(resources));
-  await errors.runAsync(() => checkUniqueDestinations(resources));
+  if (errors.size === 0) await errors.runAsync(() => checkUniqueDestinations(resources)); // names first: one clash, one error
   // [haproxy] names resources: with a broken resource, only a section that names none is checked
   const haproxyNames = isTable(top.haproxy) && 'resources' in top.haproxy;
   const haproxy = top.haproxy === undefined || (errors.size > 0 && haproxyNames) ? undefined : errors.run(() => buildHaproxy(child(at, 'haproxy'), top.haproxy, resources));

@@ -133,7 +133,7 @@ async function stageOne(spec: ResourceSpec, t: TemplateSpec, contents: string, l
     throw wrap(spec, 'compare', t, e);
   }
   if (isForeign(t, previous)) return { template: t, contents, previous, diff: null };
-  const stale = await removeStaleStages(t.dst);
+  const stale = t.keepStageFile ? [] : await removeStaleStages(t.dst); // keep_stage_file: kept on purpose
   if (stale.length > 0) logger.warn({ dst: t.dst, removed: stale }, 'removed stage files left by an earlier keyplate that did not finish');
   if (contents.trim() === '' && previous !== null && previous.contents.toString('utf8').trim() !== '') {
     logger.warn({ dst: t.dst }, 'the render is empty but the destination is not: installing an empty file');
