@@ -36,7 +36,7 @@ export interface TestServer {
 
 export async function startServer(t: Pick<TestContext, 'after'>, spec: ServerSpec): Promise<TestServer> {
   const dir = await mkdtemp(join(tmpdir(), `keyplate-${spec.label}-`));
-  t.after(() => rm(dir, { recursive: true, force: true }));
+  t.after(() => rm(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 }));
   for (let attempt = 1; ; attempt++) {
     const ports = await Promise.all(Array.from({ length: spec.ports }, () => freePort()));
     if (new Set(ports).size !== ports.length) continue;
