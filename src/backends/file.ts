@@ -112,6 +112,7 @@ export function watchFiles(paths: readonly string[], onEvent: (e: WatchEvent) =>
     for (const w of watchers) w.close();
     watchers.length = 0;
   };
-  signal?.addEventListener('abort', () => void stop(), { once: true });
+  if (signal?.aborted) void stop();
+  else signal?.addEventListener('abort', () => void stop(), { once: true });
   return stop;
 }

@@ -11,7 +11,7 @@ import type { Backend, KeyChange, Revision, Snapshot, Unwatch, WatchEvent } from
 import type { BackendSpec } from '../config/types.ts';
 import { BackendError, errorMessage } from '../errors.ts';
 import { addPrefix, isUnder, stripPrefix, type KeyPath } from '../tree/keys.ts';
-import { abortableSleep, backoff, DEFAULT_RETRY, systemClock, type Clock } from '../schedule/schedule.ts';
+import { abortableSleep, untilAborted, backoff, DEFAULT_RETRY, systemClock, type Clock } from '../schedule/schedule.ts';
 import { MemoryTree } from '../tree/tree.ts';
 
 /** Deltas delivered by the watch, with the revision of their batch. */
@@ -190,7 +190,7 @@ export class Feed {
         this.#connected = true;
         this.#watchStarts++;
         attempt = 0;
-        await new Promise<void>((resolve) => ended.signal.addEventListener('abort', () => resolve(), { once: true }));
+        await untilAborted(ended.signal);
       } catch (e) {
         this.#markError(e);
       } finally {

@@ -8,7 +8,7 @@ import type { BackendContext } from '../backends/contract.ts';
 import type { AppConfig, ResourceSpec } from '../config/types.ts';
 import { AppError, errorMessage, ExitCode, exitCodeOf, KeyNotFoundError, ResourceError, type ExitCodeValue } from '../errors.ts';
 import type { ProcessResult } from '../pipeline/process.ts';
-import { abortableSleep, systemClock, type Clock } from '../schedule/schedule.ts';
+import { abortableSleep, untilAborted, systemClock, type Clock } from '../schedule/schedule.ts';
 import { Feed } from './feed.ts';
 import { ResourceLoop, type CycleOutcome, type ProcessFn, type ResourceStatus } from './resource-loop.ts';
 
@@ -192,7 +192,7 @@ export function createRunner(config: AppConfig, deps: RunnerDeps, opts: RunnerOp
       main = signal;
       deps.logger.info({ event: 'watching', resources: workers.map((w) => w.spec.name) }, `watching ${workers.length} resource(s)`);
       for (const w of workers) launch(w);
-      if (!signal.aborted) await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+      await untilAborted(signal);
       while (running.size > 0) await Promise.all([...running.values()].map((r) => (running.delete(r.worker.spec.name), r.done)));
     },
     async reconfigure(next) {

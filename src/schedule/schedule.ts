@@ -139,3 +139,12 @@ export function abortableSleep(ms: number, signal?: AbortSignal, clock: Clock = 
     signal?.addEventListener('abort', onAbort, { once: true });
   });
 }
+
+/**
+ * Resolves once `signal` aborts, at once when it already has. (A bare `addEventListener('abort')`
+ * on a signal that aborted earlier never fires: awaiting it hangs forever.)
+ */
+export function untilAborted(signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
+  return new Promise((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+}

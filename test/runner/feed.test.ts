@@ -189,3 +189,23 @@ describe('feed: watch restarts on the clock', () => {
     assert.equal(b.watches.length, 1);
   });
 });
+
+describe('feed: stopping', () => {
+  it('a stop that lands while the watch is being set up ends the watch (it once hung forever: a stop during start-up left the daemon running)', async () => {
+    const b = new Scripted();
+    const feed = new Feed(feedSpec('/app', []), b, silentLogger(), testClock(1_000));
+    const loaded = feed.load();
+    b.answer('10', { '/app/a': '1' });
+    await loaded;
+    const stop = new AbortController();
+    let unwatched = false;
+    b.watch = async (_p, onEvent) => {
+      stop.abort(); // SIGTERM arrives while the backend is still arming its watch
+      b.watches.push({ emit: onEvent });
+      return async () => void (unwatched = true);
+    };
+    const ended = await Promise.race([feed.watch(() => {}, stop.signal).then(() => 'ended'), waitFor(() => false, { timeoutMs: 5_000 }).catch(() => 'hung')]);
+    assert.equal(ended, 'ended');
+    assert.equal(unwatched, true, 'the watch was closed');
+  });
+});

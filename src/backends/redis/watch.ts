@@ -15,7 +15,7 @@
  */
 import type { Logger } from 'pino';
 import { BackendError, errorMessage } from '../../errors.ts';
-import { abortableSleep, backoff, DEFAULT_RETRY } from '../../schedule/schedule.ts';
+import { abortableSleep, untilAborted, backoff, DEFAULT_RETRY } from '../../schedule/schedule.ts';
 import { isUnder, type KeyPath } from '../../tree/keys.ts';
 import type { Revision, Snapshot, Unwatch, WatchEvent } from '../contract.ts';
 import type { RedisConnection } from './client.ts';
@@ -103,7 +103,7 @@ class RedisWatch {
     this.signal.addEventListener('abort', onAbort, { once: true });
     try {
       while (!this.signal.aborted) {
-        const err = await Promise.race([this.#conn!.ended, new Promise<undefined>((r) => this.signal.addEventListener('abort', () => r(undefined), { once: true }))]);
+        const err = await Promise.race([this.#conn!.ended, untilAborted(this.signal).then(() => undefined)]);
         if (this.signal.aborted) break;
         this.emit({ type: 'error', error: new BackendError(this.deps.name, `redis watch: connection lost${err ? `: ${errorMessage(err)}` : ''}`, { cause: err }), willRetry: true });
         for (let attempt = 0; !this.signal.aborted; attempt++) {
