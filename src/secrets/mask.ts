@@ -8,7 +8,9 @@
  * - values of secret-looking keys: an object property whose name looks secret (password, passwd,
  *   secret, token, api_key/apikey, private_key, ssl_key, client_key, credential, auth) and a
  *   key/value pair whose key path ends in such a name (`{ key: "/app/db_password", value }`)
- *   become `***`; so do `name=value` and `"name":"value"` in free text.
+ *   become `***`; so do `name=value` and `"name":"value"` in free text;
+ * - PEM blocks (`-----BEGIN … PRIVATE KEY-----` to its END line), HAProxy's `stats auth user:pass`
+ *   and `Authorization: Basic|Bearer …` headers in free text (command output, diffs).
  *
  * Lowest layer: imports nothing.
  */
@@ -25,6 +27,13 @@ const URL_USERINFO = /\b([a-z][a-z0-9+.-]*:(?:\/\/)?)([^\s/@"'<>]+)@/gi;
 const NAMED_VALUE =
   /(\b(?:[a-z0-9_-]*[_-])?(?:password|passwd|passphrase|secret|token|api[_-]?key|apikey|private[_-]?key|ssl[_-]?key|client[_-]?key|credentials?)(?:=|"\s*:\s*"))([^\s",;&}]+)/gi;
 
+/** A PEM block, to its END line (or the end of the text when cut). */
+const PEM_BLOCK = /-----BEGIN ([A-Z0-9 ]+)-----[\s\S]*?(-----END \1-----|$)/g;
+/** HAProxy's `stats auth user:password`. */
+const STATS_AUTH = /\b(stats\s+auth\s+[^\s:]+:)\S+/gi;
+/** `Authorization: Basic …` and `Bearer …` headers. */
+const AUTH_HEADER = /\b(authorization:\s*(?:basic|bearer)\s+)\S+/gi;
+
 /** True when a property name or the last segment of a key path looks like it holds a secret. */
 export function isSecretName(name: string): boolean {
   const last = name.split('/').filter((s) => s !== '').pop() ?? name;
@@ -32,16 +41,18 @@ export function isSecretName(name: string): boolean {
 }
 
 /** Mask credentials in URLs and `secret=value` pairs inside a string. */
-export function maskText(s: string): string {
+export function maskText(s: string, mask: string = MASK): string {
   if (s.length === 0) return s;
   let out = s;
+  if (out.includes('-----BEGIN ')) out = out.replace(PEM_BLOCK, (_m, label: string) => `-----BEGIN ${label}----- ${mask} (PEM contents hidden)`);
+  if (/auth/i.test(out)) out = out.replace(STATS_AUTH, `$1${mask}`).replace(AUTH_HEADER, `$1${mask}`);
   if (out.includes('@')) {
     out = out.replace(URL_USERINFO, (_m, scheme: string, info: string) => {
       const colon = info.indexOf(':');
-      return colon >= 0 ? `${scheme}${info.slice(0, colon)}:${MASK}@` : `${scheme}${MASK}@`;
+      return colon >= 0 ? `${scheme}${info.slice(0, colon)}:${mask}@` : `${scheme}${mask}@`;
     });
   }
-  return out.replace(NAMED_VALUE, (_m, name: string) => `${name}${MASK}`);
+  return out.replace(NAMED_VALUE, (_m, name: string) => `${name}${mask}`);
 }
 
 /** Mask one value shown under `name` (a property or key path): all of it when the name looks secret. */

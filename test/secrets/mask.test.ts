@@ -15,6 +15,14 @@ describe('mask', () => {
     assert.equal(maskText('http://127.0.0.1:2379/v3/kv'), 'http://127.0.0.1:2379/v3/kv');
   });
 
+  it('hides PEM blocks, `stats auth` passwords and Authorization headers in free text (a check_cmd output, a diff)', () => {
+    const pem = '-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBg\n-----END PRIVATE KEY-----';
+    assert.equal(maskText(`cert:\n${pem}\nend`), 'cert:\n-----BEGIN PRIVATE KEY----- *** (PEM contents hidden)\nend');
+    assert.equal(maskText('  stats auth admin:hunter2'), '  stats auth admin:***');
+    assert.equal(maskText('Authorization: Bearer abc.def'), 'Authorization: Bearer ***');
+    assert.equal(maskText('stats auth admin:x', '••••'), 'stats auth admin:••••', 'a caller may choose the mask');
+  });
+
   it('masks name=value pairs whose name looks secret', () => {
     assert.equal(maskText('password=SECRET user=kp'), 'password=*** user=kp');
     assert.equal(maskText('{"db_token":"SECRET"}'), '{"db_token":"***"}');
