@@ -1,6 +1,8 @@
 /**
  * etcd v3 watches: one gRPC watch stream per backend, shared by every subscription, carrying one
- * etcd watcher per prefix (client-assigned watch ids). Each watcher tracks the next revision it
+ * etcd watcher per subscription (client-assigned watch ids) over the byte range that spans all its
+ * prefixes, filtered here: one watcher delivers in revision order, where one per prefix would
+ * interleave their catch-up events and let a resume revision skip a change of another prefix. Each watcher tracks the next revision it
  * needs, so after a disconnect it resumes from the last DELIVERED revision + 1: nothing lost,
  * nothing applied twice. Compaction past that revision becomes a 'resync' and the watcher
  * restarts at the oldest revision etcd still has. We drive the raw stream ourselves because the
@@ -29,7 +31,12 @@ interface Subscription {
 interface Target {
   /** Watch id on the current stream (fresh for every create request). */
   id: number;
-  readonly prefix: KeyPath;
+  /** What the subscription wants; events in the range outside these are dropped. */
+  readonly prefixes: readonly KeyPath[];
+  /** The byte range spanning every prefix. */
+  readonly range: { readonly key: Buffer; readonly end: Buffer };
+  /** For messages. */
+  readonly prefix: string;
   /** Next revision this watcher needs; undefined = "now", fixed by the create response. */
   next?: bigint;
   created: boolean;
@@ -60,11 +67,9 @@ export class V3WatchHub {
     const unwatch = async () => this.#unsubscribe(sub);
     if (opts.signal?.aborted || this.#closed || prefixes.length === 0) return unwatch;
     const ready = new Promise<void>((resolve) => (sub.ready = resolve));
-    for (const prefix of prefixes) {
-      const t: Target = { id: 0, prefix, next: since === undefined ? undefined : since + 1n, created: false, sub };
-      sub.targets.push(t);
-      this.#assignId(t);
-    }
+    const t: Target = { id: 0, prefixes, range: spanningRange(prefixes), prefix: prefixes.join(', '), next: since === undefined ? undefined : since + 1n, created: false, sub };
+    sub.targets.push(t);
+    this.#assignId(t);
     opts.signal?.addEventListener('abort', () => void unwatch(), { once: true });
     if (this.#state === 'open') for (const t of sub.targets) this.#create(t);
     else if (this.#state === 'idle' && !this.#timer) void this.#connect();
@@ -133,7 +138,7 @@ export class V3WatchHub {
   #create(t: Target): void {
     this.#assignId(t);
     t.created = false;
-    const { key, end } = prefixRange(t.prefix);
+    const { key, end } = t.range;
     const req: IWatchRequest['create_request'] = { key, range_end: end, watch_id: t.id };
     if (t.next !== undefined) req.start_revision = t.next.toString();
     this.#stream?.write({ create_request: req });
@@ -161,7 +166,7 @@ export class V3WatchHub {
       if (t.next !== undefined && rev < t.next) continue; // already delivered before a reconnect
       last = rev;
       const key = normalizeKey(ev.kv.key.toString());
-      if (!isUnder(key, t.prefix)) continue; // a sibling such as `/app-x` inside the byte range
+      if (!t.prefixes.some((p) => isUnder(key, p))) continue; // a sibling such as `/app-x`, or a key between two prefixes
       changes.push(ev.type === 'Delete' ? { key } : { key, value: ev.kv.value.toString() });
     }
     if (last === undefined) return;
@@ -220,6 +225,21 @@ export class V3WatchHub {
     safeEmit(sub.onEvent, e, (err) => this.logger.error({ err: errorMessage(err) }, 'etcd watch consumer threw'));
   }
 }
+
+/** The smallest byte range covering every prefix's range (an empty end means "to the last key"). */
+export function spanningRange(prefixes: readonly KeyPath[]): { key: Buffer; end: Buffer } {
+  const ranges = prefixes.map(prefixRange);
+  let { key, end } = ranges[0];
+  for (const r of ranges.slice(1)) {
+    if (Buffer.compare(r.key, key) < 0) key = r.key;
+    if (isToEnd(end) || isToEnd(r.end)) end = Buffer.from([0]);
+    else if (Buffer.compare(r.end, end) > 0) end = r.end;
+  }
+  return { key, end };
+}
+
+/** etcd's range_end "\0": every key from `key` on. */
+const isToEnd = (end: Buffer) => end.length === 1 && end[0] === 0;
 
 function parseSince(backend: string, since: string | undefined): bigint | undefined {
   if (since === undefined) return undefined;

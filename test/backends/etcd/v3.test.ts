@@ -53,6 +53,26 @@ test('etcd v3: read and watch; deltas equal a fresh read; since loses nothing; s
   await b.close();
 });
 
+test('etcd v3: a watch over two prefixes delivers the missed changes in revision order, and nothing between them', async (t) => {
+  const etcd = await startEtcd(t);
+  const kv = v3Client(t, etcd.clientUrl);
+  const b = v3Backend(t, [etcd.clientUrl]);
+  const prefixes = [K('/hosts'), K('/services')];
+  const snap = await b.getValues(prefixes);
+  const writes: Array<[string, string]> = [];
+  for (let i = 0; i < 20; i++) writes.push([i % 2 ? `/hosts/h${i}` : `/services/s${i}`, String(i)]);
+  for (const [k, v] of writes) await kv.put(k).value(v);
+  await kv.put('/other/between').value('no'); // lexically between the two prefixes
+  const events: WatchEvent[] = [];
+  const unwatch = await b.watch!(prefixes, (e) => events.push(e), { since: snap.revision });
+  t.after(unwatch);
+  const keys = () => events.flatMap((e) => (e.type === 'change' ? (e.changes ?? []).map((c) => c.key) : []));
+  await waitFor(() => keys().length >= writes.length, { message: 'the missed changes' });
+  assert.deepEqual(keys(), writes.map(([k]) => k), 'in the order they were written (one revision order), nothing outside the prefixes');
+  const revisions = events.flatMap((e) => (e.type === 'change' && e.revision ? [Number(e.revision)] : []));
+  assert.deepEqual(revisions, [...revisions].sort((x, y) => x - y), 'the revision never goes back');
+});
+
 test('etcd v3: two prefixes are read at one revision', async (t) => {
   const etcd = await startEtcd(t);
   const kv = v3Client(t, etcd.clientUrl);
