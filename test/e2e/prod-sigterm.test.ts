@@ -84,7 +84,10 @@ admin_socket = "admin.sock"
   const checkPid = await waitFor(async () => {
     const pids = (await readFile(join(dir, 'check.pids'), 'utf8')).trim().split('\n').map(Number);
     const p = pids[pidsBefore];
-    return p !== undefined && (await descendants(p)).length > 0 ? p : undefined; // its sleep runs
+    if (p === undefined) return undefined;
+    // its sleep runs (not the `cat` of $(cat …) before it)
+    for (const c of await descendants(p)) if ((await cmdline(c)).startsWith('sleep 30')) return p;
+    return undefined;
   }, { message: `the slow check to be running\n${d.dump()}` });
 
   const proc = parseShowProc(await cliCommand(join(dir, 'master.sock'), 'show proc'));
