@@ -11,8 +11,12 @@ import { isSecretName as isSecretForLogs, maskText as maskForLogs } from '../sec
 /** The page's mask (the logs' is `***`). */
 export const MASK = '••••';
 
-/** Names that are secret on a page beyond the logs' rule: any `auth`/`private`, a bare `key` segment, `.pem`. */
-const PAGE_SECRET_NAME = /(auth|private|(^|[_.\-/])key$|\.pem$)/i;
+/**
+ * Names that are secret on a page beyond the logs' rule (which only looks at how a name ends): a
+ * secret word anywhere in the name (`docker9:secret-token:80`), any `auth`/`private`, a bare `key`
+ * segment, `.pem`.
+ */
+const PAGE_SECRET_NAME = /(pass(word|wd|phrase)?|secret|token|credential|private|api[_-]?key|auth|ssl_key|client_key|(^|[_.\-/])key$|\.pem$)/i;
 
 export function isSecretName(name: string): boolean {
   const last = name.split('/').filter(Boolean).pop() ?? name;

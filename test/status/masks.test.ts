@@ -35,7 +35,7 @@ describe('maskText', () => {
   });
 
   it('knows secret key names and secret files', () => {
-    for (const k of ['/self/service/metadata/ssl_key', 'STATS_PASSWORD', '/app/db/password', '/x/api_key', '/x/auth_token', '/tls/server.pem']) assert.ok(isSecretName(k), k);
+    for (const k of ['/self/service/metadata/ssl_key', 'STATS_PASSWORD', '/app/db/password', '/x/api_key', '/x/auth_token', '/tls/server.pem', '/services/web/docker9:secret-token:80']) assert.ok(isSecretName(k), k);
     for (const k of ['/services/web/docker1:web.1:80', '/hosts/www.example.com', '/keys', '/containers/web/labels/port']) assert.ok(!isSecretName(k), k);
     assert.ok(isSecretFile('/etc/haproxy/server.pem'));
     assert.ok(isSecretFile('/etc/app.conf', 0o600));
