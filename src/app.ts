@@ -11,6 +11,7 @@ import { createCommandRunner } from './exec/run.ts';
 import { createLogger } from './log.ts';
 import { presetFunctions } from './presets/functions.ts';
 import type { HaproxyApplier } from './haproxy/applier.ts';
+import { cleanAllLeftovers } from './pipeline/leftovers.ts';
 import { processResource, RejectedRenders } from './pipeline/process.ts';
 import { createTemplateEngine, SkipLedger, type TemplateEngine } from './template/index.ts';
 import type { ProcessFn } from './runner/resource-loop.ts';
@@ -134,6 +135,8 @@ export interface DaemonOptions extends PassOptions {
  */
 export async function serve(config: AppConfig, logger: Logger, io: CliIo, opts: DaemonOptions, signal?: AbortSignal): Promise<ExitCodeValue> {
   const engine = makeEngine(io, logger);
+  // a keyplate killed mid-pass may have left a check_cmd running and stage files: end and remove them first
+  if (!opts.noop) await cleanAllLeftovers(config.resources, logger, signal);
   const names = config.resources.map((r) => r.name);
   // HAProxy supervision and the status listener load only when used: start-up time matters.
   const host: HaproxyApplier | undefined =
