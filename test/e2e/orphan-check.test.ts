@@ -51,7 +51,7 @@ async function project(dir: string) {
 }
 
 describe('leftovers of a SIGKILLed keyplate', () => {
-  it('the next start ends the orphaned check_cmd and removes its stage file', async (t) => {
+  for (const next of [[], ['--onetime']]) it(`the next start${next.length ? ` (${next.join(' ')})` : ''} ends the orphaned check_cmd and removes its stage file`, async (t) => {
     const dir = await tempDir(t);
     const p = await project(dir);
     await writeFile(join(dir, 'hold'), '');
@@ -78,13 +78,13 @@ describe('leftovers of a SIGKILLed keyplate', () => {
     assert.ok(await alive(pgid));
 
     await rm(join(dir, 'hold'));
-    const second = startDaemon(t, { config: p.config, cwd: dir, listen: false });
+    const second = startDaemon(t, { config: p.config, cwd: dir, listen: false, args: next });
     await waitFor(async () => (await groupMembers(pgid!)).length === 0, { timeoutMs: 20_000, message: 'the orphaned check group to be gone' });
     const ended = await second.waitEvent('orphan-check-ended', { timeoutMs: 5_000 });
     assert.ok(Array.isArray(ended.pids) && (ended.pids as number[]).includes(pgid), JSON.stringify(ended));
     await second.waitEvent('installed', { timeoutMs: 30_000 });
     assert.equal(await readFile(join(p.out, 'app.cfg'), 'utf8'), 'port 8080\n');
     assert.deepEqual(await readdir(p.out), ['app.cfg'], 'no stage file, no run record');
-    await second.stop();
+    assert.equal((await second.stop()).code, 0);
   });
 });
