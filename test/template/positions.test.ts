@@ -68,6 +68,7 @@ describe('template error positions', () => {
     assert.equal(where(await renderError('{% if a %}\n{% if b %}{% endif %}\n  {% macro m() %}\n')), 'x.njk:3:3');
     assert.equal(where(await renderError('a\n{% if x %} {{ y \n')), 'x.njk:2:12');
     assert.equal(where(await renderError('a\n\n  {# note\n')), 'x.njk:3:3');
+    assert.equal(where(await renderError('{% raw %}{% if %}{% endraw %}\n{% if x %}\n')), 'x.njk:2:1');
   });
 });
 
