@@ -11,6 +11,7 @@ import { createCommandRunner } from './exec/run.ts';
 import { createLogger } from './log.ts';
 import { presetFunctions } from './presets/functions.ts';
 import type { HaproxyApplier } from './haproxy/applier.ts';
+import { cleanAllLeftovers } from './pipeline/leftovers.ts';
 import { processResource, RejectedRenders } from './pipeline/process.ts';
 import { createTemplateEngine, SkipLedger, type TemplateEngine } from './template/index.ts';
 import type { ProcessFn } from './runner/resource-loop.ts';
@@ -96,7 +97,13 @@ export interface PassOptions {
 }
 
 /** Every resource once through the pipeline (run --onetime, check --render, render). */
+/** A keyplate killed mid-pass may have left a check_cmd running and stage files: end and remove them first (never with noop). */
+async function cleanUpAfterKilled(config: AppConfig, opts: PassOptions, logger: Logger, signal?: AbortSignal): Promise<void> {
+  if (!opts.noop) await cleanAllLeftovers(config.resources.filter((r) => !opts.only || opts.only.includes(r.name)), logger, signal);
+}
+
 export async function renderOnce(config: AppConfig, logger: Logger, io: CliIo, opts: PassOptions, signal?: AbortSignal): Promise<RunSummary> {
+  await cleanUpAfterKilled(config, opts, logger, signal);
   const process = makeProcess(makeEngine(io, logger), logger, io, undefined, { checkCopies: opts.checkCopies });
   const runner = createRunner(config, { process, logger, env: io.env, fetch: io.fetch }, opts);
   try {
@@ -134,6 +141,7 @@ export interface DaemonOptions extends PassOptions {
  */
 export async function serve(config: AppConfig, logger: Logger, io: CliIo, opts: DaemonOptions, signal?: AbortSignal): Promise<ExitCodeValue> {
   const engine = makeEngine(io, logger);
+  await cleanUpAfterKilled(config, opts, logger, signal);
   const names = config.resources.map((r) => r.name);
   // HAProxy supervision and the status listener load only when used: start-up time matters.
   const host: HaproxyApplier | undefined =

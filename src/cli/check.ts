@@ -1,6 +1,7 @@
 /**
  * `keyplate check`: the config parses and validates (every error reported in one pass), every
- * template compiles (every broken one reported). With --render it is the whole dry run: every
+ * template compiles and names only filters and templates that exist (every problem of every
+ * template reported, each at its file:line:col). With --render it is the whole dry run: every
  * resource rendered from its backends, compared with its destination, and its check_cmd run on a
  * temporary copy (never the destination); every failure is reported. Nothing is written or reloaded.
  */
@@ -18,21 +19,20 @@ export async function checkCommand(io: CliIo, flags: CheckFlags, signal?: AbortS
   const { config, logger } = await loadWithLogger(flags, io);
   const engine = makeEngine(io, logger);
   let templates = 0;
-  const broken: unknown[] = [];
+  let broken = 0;
+  const problems: unknown[] = [];
   for (const r of config.resources) {
     for (const t of r.templates) {
       templates++;
-      try {
-        engine.compileFile(t.src, r.name);
-      } catch (e) {
-        broken.push(e);
-      }
+      const found = engine.checkFile(t.src, r.name);
+      if (found.length > 0) broken++;
+      problems.push(...found);
     }
   }
-  if (broken.length > 0) {
-    for (const e of broken) io.stderr.write(`keyplate: ${errorMessage(e)}\n`);
-    io.stderr.write(`keyplate: ${broken.length} of ${templates} template(s) do not compile\n`);
-    return exitCodeOf(broken[0]);
+  if (problems.length > 0) {
+    for (const e of problems) io.stderr.write(`keyplate: ${errorMessage(e)}\n`);
+    io.stderr.write(`keyplate: ${broken} of ${templates} template(s) do not compile\n`);
+    return exitCodeOf(problems[0]);
   }
   io.stdout.write(`${config.file}: ok (${config.resources.length} resource(s), ${templates} template(s))\n`);
   if (!flags.render) return ExitCode.OK;

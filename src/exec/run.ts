@@ -7,6 +7,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { prepareCommand, type CommandSpec } from './command.ts';
+import { startRecord, type RecordedRun } from './run-record.ts';
 
 export interface CommandResult {
   /** The command as run, placeholders substituted (shell form: the script). */
@@ -27,6 +28,9 @@ export interface RunOptions {
   /** Aborting kills the process group like a timeout does (timedOut stays false). */
   readonly signal?: AbortSignal;
   readonly cwd?: string;
+  /** Keep a record of the run in this file while the command runs (run-record.ts), so the next
+   *  keyplate can end it if this one is killed meanwhile. */
+  readonly record?: string;
 }
 
 /** Never throws for a non-zero exit, a timeout or a spawn failure: inspect the result. */
@@ -146,21 +150,24 @@ export function createCommandRunner(deps: CommandRunnerDeps): CommandRunner {
   return async (cmd, opts) => {
     const prepared = prepareCommand(cmd, opts.vars);
     const { execa } = await (execaModule ??= import('execa'));
+    const record = opts.record === undefined ? undefined : await recordRun(opts.record, deps.logger);
     const started = performance.now();
     const sub = execa(prepared.file, [...prepared.args], {
       detached: true,
       reject: false,
       stdin: 'ignore',
       cwd: opts.cwd,
-      env: deps.env as Record<string, string> | undefined,
+      env: (record ? { ...deps.env, ...record.env } : deps.env) as Record<string, string> | undefined,
       extendEnv: deps.env === undefined,
       stripFinalNewline: false,
       maxBuffer,
       windowsHide: true,
     });
     const killer = groupKiller(sub.pid, opts, graceMs);
+    await record?.spawned(sub.pid);
     const res = await sub;
     await killer.settle();
+    await record?.done();
     const result: CommandResult = {
       command: prepared.display,
       exitCode: typeof res.exitCode === 'number' ? res.exitCode : null,
@@ -173,6 +180,16 @@ export function createCommandRunner(deps: CommandRunnerDeps): CommandRunner {
     logResult(deps.logger, result, opts.timeoutMs);
     return result;
   };
+}
+
+/** Start a run record; a record that cannot be written is logged and the command runs unrecorded. */
+async function recordRun(path: string, logger: Logger): Promise<RecordedRun | undefined> {
+  try {
+    return await startRecord(path);
+  } catch (e) {
+    logger.warn({ event: 'run-record-failed', record: path, err: (e as Error).message }, 'cannot record the running command; a keyplate killed meanwhile would leave it running');
+    return undefined;
+  }
 }
 
 function logResult(logger: Logger, r: CommandResult, timeoutMs: number): void {

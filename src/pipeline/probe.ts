@@ -14,6 +14,7 @@ import { basename, join } from 'node:path';
 import type { ResourceSpec } from '../config/types.ts';
 import { describeOutcome, outputTail, succeeded, type CommandResult, type CommandRunner } from '../exec/run.ts';
 import type { Applier } from './commit.ts';
+import { checkRecordPath } from './leftovers.ts';
 import { CommandStepError } from './step-error.ts';
 
 /** Checks the consumer's own view of a set of files: destination → path of the candidate copy. */
@@ -43,7 +44,7 @@ export async function probeRenders(deps: ProbeDeps, spec: ResourceSpec, rendered
     for (const t of spec.templates) {
       if (t.checkCmd === undefined) continue;
       signal?.throwIfAborted();
-      const result = await deps.run(t.checkCmd, { vars: { src: copies.get(t.dst)!, dst: t.dst, name: spec.name }, timeoutMs: t.checkTimeoutMs, signal });
+      const result = await deps.run(t.checkCmd, { vars: { src: copies.get(t.dst)!, dst: t.dst, name: spec.name }, timeoutMs: t.checkTimeoutMs, signal, record: checkRecordPath(t.dst) });
       if (!succeeded(result)) {
         const tail = outputTail(result);
         throw new CommandStepError(spec.name, 'check', `${t.dst}: check_cmd (${result.command}) ${describeOutcome(result, t.checkTimeoutMs)}${tail ? `\n${tail}` : ''}`, { result, template: t.dst });

@@ -11,7 +11,6 @@ import {
   diffFingerprints,
   makeDirectories,
   plannedFingerprint,
-  removeStaleStages,
   snapshotFile,
   stageFile,
   type FileDiff,
@@ -25,6 +24,7 @@ import { CommandStepError } from './step-error.ts';
 import { probeRenders } from './probe.ts';
 import { checkOnCopy } from './check-copy.ts';
 import { clearRejected, rejectionMessage } from './rejection.ts';
+import { checkRecordPath, cleanLeftovers } from './leftovers.ts';
 import { dirname } from 'node:path';
 
 export { RejectedRenders } from './rejected.ts';
@@ -133,8 +133,7 @@ async function stageOne(spec: ResourceSpec, t: TemplateSpec, contents: string, l
     throw wrap(spec, 'compare', t, e);
   }
   if (isForeign(t, previous)) return { template: t, contents, previous, diff: null };
-  const stale = t.keepStageFile ? [] : await removeStaleStages(t.dst); // keep_stage_file: kept on purpose
-  if (stale.length > 0) logger.warn({ dst: t.dst, removed: stale }, 'removed stage files left by an earlier keyplate that did not finish');
+  await cleanLeftovers(t, logger);
   if (contents.trim() === '' && previous !== null && previous.contents.toString('utf8').trim() !== '') {
     logger.warn({ dst: t.dst }, 'the render is empty but the destination is not: installing an empty file');
   }
@@ -179,7 +178,7 @@ async function checkAll(deps: PipelineDeps, spec: ResourceSpec, plans: readonly 
     const sha = c.staged.fingerprint.sha256;
     if (opts.rejected?.isRejected(t.dst, sha)) throw repeatedRejection(spec, t);
     const vars = { src: c.staged.path, dst: t.dst, name: spec.name };
-    const result = await deps.run(t.checkCmd, { vars, timeoutMs: t.checkTimeoutMs, signal: opts.signal });
+    const result = await deps.run(t.checkCmd, { vars, timeoutMs: t.checkTimeoutMs, signal: opts.signal, record: checkRecordPath(t.dst) });
     opts.signal?.throwIfAborted();
     results.set(t.dst, result);
     if (!succeeded(result)) {

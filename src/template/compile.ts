@@ -11,19 +11,10 @@
 import { createRequire } from 'node:module';
 import type nunjucks from 'nunjucks';
 import { OUTPUT_CHECK } from './multiline.ts';
+import { findNodes, is, nodes, parseSource, type AstNode } from './parse.ts';
 
 const require = createRequire(import.meta.url);
 
-interface AstNode {
-  lineno: number;
-  colno: number;
-  readonly fields: readonly string[];
-  [field: string]: unknown;
-}
-type NodeCtor = new (lineno: number, colno: number, ...fields: unknown[]) => AstNode;
-
-const nodes = require('nunjucks/src/nodes.js') as Record<string, NodeCtor>;
-const parser = require('nunjucks/src/parser.js') as { parse(src: string, extensions: unknown, opts: unknown): AstNode };
 const transformer = require('nunjucks/src/transformer.js') as { transform(ast: AstNode, asyncFilters: unknown, name: string): AstNode };
 interface CompilerInstance {
   compile(ast: AstNode, frame?: unknown): void;
@@ -32,11 +23,14 @@ interface CompilerInstance {
   _emitLine(code: string): void;
   _compileExpression(node: AstNode, frame: unknown): void;
   _getNodeName(node: AstNode): string;
+  _tmpid(): string;
+  _templateName(): string;
   compileFunCall(node: AstNode, frame: unknown): void;
   compileLiteral(node: AstNode, frame: unknown): void;
   readonly buffer: string;
   _emitLoopBindings(node: AstNode, arr: string, i: string, len: string): void;
 }
+const lib = require('nunjucks/src/lib.js') as { TemplateError: new (message: string, lineno: number, colno: number) => Error };
 const compiler = require('nunjucks/src/compiler.js') as {
   Compiler: new (name: string, throwOnUndefined: boolean) => CompilerInstance;
 };
@@ -129,6 +123,18 @@ class KeyplateCompiler extends compiler.Compiler {
     }
   }
 
+  /** nunjucks' _compileGetTemplate (include, import, from, extends), a failure to load the
+   *  template (not found) placed at the tag instead of wherever the render last was. */
+  _compileGetTemplate(node: AstNode, frame: unknown, eagerCompile: boolean, ignoreMissing: boolean): string {
+    const id = this._tmpid();
+    const err = this._tmpid();
+    this._emit('env.getTemplate(');
+    this._compileExpression(node.template as AstNode, frame);
+    this._emitLine(`, ${eagerCompile}, ${this._templateName()}, ${ignoreMissing}, function(${err}, ${id}) {`);
+    this._emitLine(`if (${err}) { cb(runtime.handleError(${err}, ${node.lineno}, ${node.colno})); return; }`);
+    return id;
+  }
+
   override _emitLine(code: string): void {
     const m = PLAIN_SET.exec(code);
     super._emitLine(m ? `frame.variables["${m[1]}"] = ${m[2]};` : code);
@@ -149,8 +155,6 @@ export function truthy(v: unknown): boolean {
   }
   return Boolean(v) && !Number.isNaN(v);
 }
-
-const is = (n: unknown, ...types: string[]): boolean => types.some((t) => n instanceof nodes[t]);
 
 function boolify(n: AstNode, done: WeakSet<AstNode>): AstNode {
   if (is(n, 'And') || is(n, 'Or')) {
@@ -194,7 +198,9 @@ interface EnvInternals {
 /** Compile Nunjucks source into the `{type:'code'}` object `new nunjucks.Template` accepts. */
 export function compileSource(src: string, name: string, env: nunjucks.Environment): { type: 'code'; obj: unknown } {
   const e = env as unknown as EnvInternals;
-  const ast = parser.parse(src, e.extensionsList, e.opts);
+  const ast = parseSource(src, e.extensionsList, e.opts);
+  const unknown = unknownFilters(ast, env)[0];
+  if (unknown) throw new lib.TemplateError(unknownFilterMessage(unknown), unknown.lineno + 1, unknown.colno + 1);
   walk(ast, new WeakSet());
   const c = new KeyplateCompiler(name, Boolean(e.opts.throwOnUndefined));
   c.compile(transformer.transform(ast, e.asyncFilters, name));
@@ -202,3 +208,20 @@ export function compileSource(src: string, name: string, env: nunjucks.Environme
   const obj = new Function(PRELUDE + c.getCode())() as unknown;
   return { type: 'code', obj };
 }
+
+/** Filter nodes (`x | name`, `{% filter name %}`) naming a filter `env` does not have, in source order. */
+export function unknownFilters(ast: AstNode, env: nunjucks.Environment): AstNode[] {
+  const known = (name: string) => {
+    try {
+      env.getFilter(name);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  return findNodes(ast, (n) => (is(n, 'Filter') || is(n, 'FilterAsync')) && !known(filterName(n)));
+}
+
+const filterName = (n: AstNode): string => String((n.name as AstNode).value);
+
+export const unknownFilterMessage = (n: AstNode): string => `filter not found: ${filterName(n)}`;

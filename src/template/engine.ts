@@ -13,6 +13,7 @@ import { readFileSync } from 'node:fs';
 import nunjucks from 'nunjucks';
 import { TemplateError } from '../errors.ts';
 import type { KeyTree } from '../tree/key-tree.ts';
+import { templateProblems } from './analyze.ts';
 import { SourceCache } from './cache.ts';
 import { compileSource, TRUTHY, truthy } from './compile.ts';
 import { clockFunctions, dnsFunctions, treeFunctions } from './context.ts';
@@ -62,6 +63,8 @@ export interface TemplateEngine {
   readonly skips: SkipLedger;
   /** Read the file fresh, compile, throw TemplateError(file,line,col) on syntax errors. */
   compileFile(path: string, resource: string): void;
+  /** Every problem `check` reports without rendering (syntax, unknown filters, missing includes), in the template and what it includes. */
+  checkFile(path: string, resource: string): TemplateError[];
   renderFile(path: string, input: RenderInput): Promise<string>;
   renderString(source: string, name: string, input: RenderInput): Promise<string>;
 }
@@ -146,6 +149,9 @@ export function createTemplateEngine(opts: TemplateEngineOptions): TemplateEngin
     skips,
     compileFile(path, resource) {
       compile(readSource(path, resource), path, resource);
+    },
+    checkFile(path, resource) {
+      return templateProblems(path, resource, env);
     },
     async renderFile(path, input) {
       let source: string;

@@ -1,6 +1,6 @@
 /** The command line: render (--diff, ad hoc), keys (--json), check, run --onetime, and exit codes. */
 import assert from 'node:assert/strict';
-import { readFile, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { ExitCode } from '../../src/errors.ts';
@@ -112,6 +112,19 @@ describe('keyplate check', () => {
     const r = await runCli(['check', '-c', p.config]);
     assert.equal(r.code, ExitCode.CONFIG);
     assert.match(r.stderr, /config\.toml:\d+/);
+  });
+  it('without --render reports every unknown filter and missing include, each at file:line:col, in one pass', async (t) => {
+    const p = await project(t, { template: 'a\nb\nc\n{% for s in gets("/services/web/*") | nofilter %}{{ s.Value }}{% endfor %}\n{% include "parts/ok.njk" %}\n  {% include "gone.njk" %}\n' });
+    await mkdir(join(p.dir, 'parts'));
+    await writeFile(join(p.dir, 'parts', 'ok.njk'), 'x\n{{ 1 | alsonot }}\n');
+    const r = await runCli(['check', '-c', p.config]);
+    assert.equal(r.code, ExitCode.RENDER, r.stderr);
+    const tmpl = join(p.dir, 'app.tmpl');
+    assert.ok(r.stderr.includes(`${tmpl}:4:39: filter not found: nofilter`), r.stderr);
+    assert.ok(r.stderr.includes(`${tmpl}:6:6: template not found: ${join(p.dir, 'gone.njk')}`), r.stderr);
+    assert.ok(r.stderr.includes(`${join(p.dir, 'parts', 'ok.njk')}:2:8: filter not found: alsonot`), r.stderr);
+    assert.match(r.stderr, /1 of 1 template\(s\) do not compile/);
+    assert.equal(r.stdout, '');
   });
   it('an unknown flag exits 2', async () => {
     assert.equal((await runCli(['check', '--nope'])).code, ExitCode.USAGE);
