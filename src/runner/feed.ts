@@ -64,6 +64,9 @@ export class Feed {
   readonly #inFlight = new Set<Delta[]>();
   #needsReload = false;
   #loaded = false;
+  /** Per read prefix: how many full reads changed it (the first read counts for every prefix). */
+  readonly #snapshotMarks = new Map<KeyPath, number>();
+  #replaced = false;
   #markLoaded!: () => void;
   readonly #firstLoad = new Promise<void>((resolve) => (this.#markLoaded = resolve));
   readonly #logger: Logger;
@@ -95,6 +98,15 @@ export class Feed {
       signal.addEventListener('abort', done, { once: true });
       void this.#firstLoad.then(done);
     });
+  }
+
+  /**
+   * How many full reads (snapshots) changed what is under the read prefix `prefix` (with the
+   * backend prefix), the first read counting for every prefix. Deltas of the watch never move it:
+   * the data guard (guard.ts) only questions what a snapshot brought.
+   */
+  snapshotMark(prefix: KeyPath): number {
+    return this.#snapshotMarks.get(prefix) ?? 0;
   }
 
   /** True when a re-read is owed (a change event without deltas arrived, or a resync). */
@@ -261,17 +273,29 @@ export class Feed {
 
   #replace(values: ReadonlyMap<KeyPath, string>): boolean {
     const prefix = this.spec.prefix;
+    const first = !this.#replaced;
+    this.#replaced = true;
     if (this.tree.size === 0) {
-      // First read: nothing to delete, no intermediate map.
+      // First read (or a read into an empty tree): nothing to delete, no intermediate map.
       for (const [k, v] of values) if (isUnder(k, prefix)) this.tree.set(stripPrefix(k, prefix), v);
+      this.#markSnapshot(first ? undefined : this.tree.entries().map((p) => p.key));
       return this.tree.size > 0;
     }
     const next = new Map<string, string>();
     for (const [k, v] of values) if (isUnder(k, prefix)) next.set(stripPrefix(k, prefix), v);
-    let changed = false;
-    for (const { key } of this.tree.entries()) if (!next.has(key)) changed = this.tree.delete(key) || changed;
-    for (const [k, v] of next) changed = this.tree.set(k, v) || changed;
-    return changed;
+    const touched: string[] = [];
+    for (const { key } of this.tree.entries()) if (!next.has(key) && this.tree.delete(key)) touched.push(key);
+    for (const [k, v] of next) if (this.tree.set(k, v)) touched.push(k);
+    this.#markSnapshot(first ? undefined : touched);
+    return touched.length > 0;
+  }
+
+  /** A snapshot changed these (prefix-stripped) keys; undefined: the first read, every prefix. */
+  #markSnapshot(touched: readonly string[] | undefined): void {
+    for (const p of this.readPrefixes) {
+      const local = isUnder(p, this.spec.prefix) ? stripPrefix(p, this.spec.prefix) : p;
+      if (touched === undefined || touched.some((k) => isUnder(k, local))) this.#snapshotMarks.set(p, this.snapshotMark(p) + 1);
+    }
   }
 
   #markSynced(): void {
