@@ -15,10 +15,7 @@ import { abortableSleep, untilAborted, backoff, DEFAULT_RETRY, systemClock, type
 import { MemoryTree } from '../tree/tree.ts';
 
 /** Deltas delivered by the watch, with the revision of their batch. */
-interface Delta {
-  readonly revision?: Revision;
-  readonly changes: readonly KeyChange[];
-}
+interface Delta { readonly revision?: Revision; readonly changes: readonly KeyChange[] }
 
 /** What waits for the end of a render: deltas, or a full read plus the deltas to re-apply on it. */
 type Pending = { readonly changes: readonly KeyChange[] } | { readonly values: ReadonlyMap<KeyPath, string>; readonly replay: readonly KeyChange[] };
@@ -64,7 +61,6 @@ export class Feed {
   readonly #inFlight = new Set<Delta[]>();
   #needsReload = false;
   #loaded = false;
-  /** Per read prefix: how many full reads changed it (the first read counts for every prefix). */
   readonly #snapshotMarks = new Map<KeyPath, number>();
   #replaced = false;
   #markLoaded!: () => void;
@@ -83,9 +79,7 @@ export class Feed {
     this.watchPrefixes = [...new Set([...this.readPrefixes, ...extra])];
   }
 
-  get loaded(): boolean {
-    return this.#loaded;
-  }
+  get loaded(): boolean { return this.#loaded; }
 
   /** Resolves after the first successful full read (at once when there was one), or when `signal` aborts. */
   whenLoaded(signal: AbortSignal): Promise<void> {
@@ -100,24 +94,16 @@ export class Feed {
     });
   }
 
-  /**
-   * How many full reads (snapshots) changed what is under the read prefix `prefix` (with the
-   * backend prefix), the first read counting for every prefix. Deltas of the watch never move it:
-   * the data guard (guard.ts) only questions what a snapshot brought.
-   */
+  /** Full reads that changed what is under read prefix `prefix` (the first counts for all); never moved by watch deltas (guard.ts). */
   snapshotMark(prefix: KeyPath): number {
     return this.#snapshotMarks.get(prefix) ?? 0;
   }
 
   /** True when a re-read is owed (a change event without deltas arrived, or a resync). */
-  get stale(): boolean {
-    return this.#needsReload;
-  }
+  get stale(): boolean { return this.#needsReload; }
 
   /** Owe a full re-read (the next cycle reads everything again). */
-  invalidate(): void {
-    this.#needsReload = true;
-  }
+  invalidate(): void { this.#needsReload = true; }
 
   status(): FeedStatus {
     return {
@@ -161,9 +147,7 @@ export class Feed {
     return this.#applyPending(pending);
   }
 
-  freeze(): void {
-    this.#frozen = true;
-  }
+  freeze(): void { this.#frozen = true; }
 
   /** Apply what queued while frozen; true when the tree changed. */
   thaw(): boolean {

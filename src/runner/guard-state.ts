@@ -9,7 +9,9 @@ import { access, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { Logger } from 'pino';
 import { errorMessage } from '../errors.ts';
-import type { GuardCounts } from './guard.ts';
+
+/** Key counts per `<backend> <prefix>` at the last install. */
+export type GuardCounts = Readonly<Record<string, number>>;
 
 export interface GuardStateStore {
   /** Counts of the installed files; undefined when none are known. */

@@ -20,6 +20,7 @@ import type { KeyTree } from '../tree/key-tree.ts';
 import { isUnder, stripPrefix, type KeyPath } from '../tree/keys.ts';
 import { MemoryTree } from '../tree/tree.ts';
 import type { Feed } from './feed.ts';
+import { memoryGuardState, type GuardCounts, type GuardStateStore } from './guard-state.ts';
 
 export interface GuardSpec {
   /** Hold a prefix a snapshot emptied when it had keys. */
@@ -58,8 +59,7 @@ export interface GuardHold {
   readonly since: number;
 }
 
-/** Key counts per `<backend> <prefix>` at the last install (what guard-state.ts persists). */
-export type GuardCounts = Readonly<Record<string, number>>;
+export type { GuardCounts };
 
 /** What one pass renders: each feed's tree with held prefixes at their last good values. */
 export interface GuardView {
@@ -73,6 +73,8 @@ export interface GuardOptions {
   readonly clock: Clock;
   /** Accept the first pass's data without comparing (run --allow-empty). */
   readonly allowEmpty?: boolean;
+  /** Where the baseline survives a restart (default: in memory only). */
+  readonly state?: GuardStateStore;
 }
 
 interface Good {
@@ -92,16 +94,26 @@ export class DataGuard {
   #values = new Map<string, ReadonlyMap<string, string>>();
   /** Counts persisted by an earlier run (the baseline until the first install). */
   #persisted: GuardCounts | undefined;
+  #restored = false;
+  readonly #state: GuardStateStore;
   #holds = new Map<string, GuardHold>();
 
   constructor(spec: GuardSpec, opts: GuardOptions) {
     this.#spec = spec;
     this.#o = opts;
+    this.#state = opts.state ?? memoryGuardState();
   }
 
-  /** The counts of the installed files, read at start (guard-state.ts). */
-  restore(counts: GuardCounts | undefined): void {
-    this.#persisted = counts;
+  /** Read the counts of the installed files once, before the first pass (guard-state.ts). */
+  async restore(signal?: AbortSignal): Promise<void> {
+    if (this.#restored) return;
+    this.#persisted = await this.#state.load(signal);
+    this.#restored = true;
+  }
+
+  /** Write the baseline after an install (the store skips an unchanged one). */
+  persist(sources: readonly Feed[], signal?: AbortSignal): Promise<void> {
+    return this.#state.save(this.counts(sources), signal);
   }
 
   get installedOnce(): boolean {

@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import type { ResourceSpec } from '../config/types.ts';
 import { errorMessage, isAppError, KeyNotFoundError } from '../errors.ts';
 import { DataGuard, DEFAULT_GUARD, type GuardHold, type GuardSpec } from './guard.ts';
-import { memoryGuardState, type GuardStateStore } from './guard-state.ts';
+import type { GuardStateStore } from './guard-state.ts';
 import { mergeTrees } from './merge.ts';
 import type { ProcessResult } from '../pipeline/process.ts';
 import { abortableSleep, backoff, debounce, DEFAULT_RETRY, systemClock, type Clock, type Debouncer } from '../schedule/schedule.ts';
@@ -77,9 +77,6 @@ export class ResourceLoop {
   #lastSuccessAt?: number;
   #lastError?: string;
   readonly #guard: DataGuard;
-  readonly #guardState: GuardStateStore;
-  #guardRestored = false;
-  /** Holds begun in the current pass (reported with its outcome). */
   #newHolds: readonly GuardHold[] = [];
   readonly #quarantine: Quarantine;
 
@@ -89,8 +86,7 @@ export class ResourceLoop {
     this.#deps = deps;
     this.#clock = deps.clock ?? systemClock;
     this.#log = deps.logger;
-    this.#guard = new DataGuard(deps.guard ?? spec.guard ?? DEFAULT_GUARD, { logger: this.#log, clock: this.#clock, allowEmpty: deps.allowEmpty });
-    this.#guardState = deps.guardState ?? memoryGuardState();
+    this.#guard = new DataGuard(deps.guard ?? spec.guard ?? DEFAULT_GUARD, { logger: this.#log, clock: this.#clock, allowEmpty: deps.allowEmpty, state: deps.guardState });
     this.#quarantine = new Quarantine({ logger: this.#log, clock: this.#clock, checksPerMinute: deps.quarantineChecksPerMinute });
   }
 
@@ -178,10 +174,7 @@ export class ResourceLoop {
 
   async #process(opts: { noop: boolean; signal?: AbortSignal }): Promise<ProcessResult> {
     this.#newHolds = [];
-    if (!opts.noop && !this.#guardRestored) {
-      this.#guard.restore(await this.#guardState.load(opts.signal));
-      this.#guardRestored = true;
-    }
+    if (!opts.noop) await this.#guard.restore(opts.signal);
     for (const s of this.sources) s.freeze();
     let thawedChange = false;
     try {
@@ -195,7 +188,7 @@ export class ResourceLoop {
       const result = opts.noop ? await this.#deps.process(this.spec, tree, opts) : await this.#processQuarantined(tree, opts);
       if (!opts.noop) {
         this.#guard.accept(this.sources, view.trees);
-        await this.#guardState.save(this.#guard.counts(this.sources), opts.signal);
+        await this.#guard.persist(this.sources, opts.signal);
       }
       this.#renders++;
       this.#lastSuccessAt = this.#clock.now();
