@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { describe, it } from 'node:test';
 import type { CycleOutcome } from '../../src/runner/resource-loop.ts';
+import type { GuardStateStore } from '../../src/runner/guard-state.ts';
 import { normalizeKey } from '../../src/tree/keys.ts';
 import { waitFor } from '../helpers/wait.ts';
 import { startLoop } from './loop-harness.ts';
@@ -78,5 +79,31 @@ describe('data guard', () => {
     h.mem.set('/hosts/h5', 'e');
     await waitFor(async () => (await read(h.dst)).startsWith('host h1 a\nhost h5 e\nserver'), { timeoutMs: 30_000, message: `2 of 4 passes max_shrink 50%: ${await read(h.dst)}` });
     assert.deepEqual(h.loop.status().guards, []);
+  });
+
+  it('a snapshot that only confirms what the watch delivered holds nothing (interval beside watch)', async (t) => {
+    const h = await startLoop(t, { template: TEMPLATE, data: { ...HOSTS, '/services/a': '10.0.0.1:80' }, backend: { ...KEYS, watch: true, intervalMs: 50 } });
+    await waitFor(async () => (await read(h.dst)).includes('host h3 api'), { timeoutMs: 30_000, message: 'first render' });
+    for (const k of Object.keys(HOSTS)) h.mem.delete(k);
+    await waitFor(async () => (await read(h.dst)) === 'server a 10.0.0.1:80\n', { timeoutMs: 30_000, message: 'hosts gone' });
+    // a few interval reads (each one a snapshot that finds /hosts empty, as the watch left it)
+    const syncs = new Set<number | undefined>();
+    await waitFor(() => syncs.add(h.loop.status().sources[0].lastSyncAt).size >= 4, { timeoutMs: 30_000, message: 'interval reads' });
+    assert.deepEqual(h.loop.status().guards, []);
+    assert.equal(h.logs.lines.filter((l) => l.event === 'guard-held').length, 0);
+  });
+
+  it('after a restart (a persisted baseline, no good values yet) an emptied prefix refuses the render until it passes; allowEmpty installs at once', async (t) => {
+    const persisted = (): GuardStateStore => ({ load: async () => ({ 'memory /hosts': 3, 'memory /services': 1 }), save: async () => {} });
+    const h = await startLoop(t, { template: TEMPLATE, data: { '/services/a': '10.0.0.1:80' }, backend: { ...KEYS, watch: true }, deps: { guardState: persisted() } });
+    await waitFor(() => h.logs.lines.some((l) => l.event === 'render-failed' && l.code === 'E_GUARD'), { timeoutMs: 30_000, message: 'refused' });
+    assert.equal(await read(h.dst), '', 'nothing installed');
+    assert.match(h.loop.status().guards?.[0]?.message ?? '', /\/hosts on memory is empty but had 3 keys when the installed files were written .*--allow-empty/);
+    h.mem.set('/hosts/h1', 'web');
+    await waitFor(async () => (await read(h.dst)) === 'host h1 web\nserver a 10.0.0.1:80\n', { timeoutMs: 30_000, message: 'installs once /hosts passes' });
+    assert.deepEqual(h.loop.status().guards, []);
+
+    const allowed = await startLoop(t, { template: TEMPLATE, data: { '/services/a': '10.0.0.1:80' }, backend: { ...KEYS, watch: true }, deps: { guardState: persisted(), allowEmpty: true } });
+    await waitFor(async () => (await read(allowed.dst)) === 'server a 10.0.0.1:80\n', { timeoutMs: 30_000, message: 'allowEmpty installs the empty prefix' });
   });
 });
