@@ -94,6 +94,8 @@ export interface PassOptions {
   readonly checkCopies?: boolean;
   readonly only?: readonly string[];
   readonly intervalMs?: number;
+  /** `run --allow-empty`: the first install of each resource skips the data guard. */
+  readonly allowEmpty?: boolean;
 }
 
 /** Every resource once through the pipeline (run --onetime, check --render, render). */

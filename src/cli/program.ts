@@ -32,6 +32,7 @@ export function createProgram(io: CliIo, setCode: (code: ExitCodeValue) => void,
     .option('--dry-run', 'same as --noop')
     .option('--interval <seconds>', 'poll backends that have no interval of their own this often', Number)
     .option('--resource <name>', 'only this resource (repeatable)', collect)
+    .option('--allow-empty', 'install what the backends hold now even when a prefix is empty or shrank beyond max_shrink since the last install (the data guard holds it otherwise)')
     .option('--listen <address>', 'serve /healthz and /metrics here, e.g. 127.0.0.1:9100 (overrides [http] listen; default: [http] listen, else env KEYPLATE_LISTEN)')
     .action(async (opts) => setCode(await (await import('./run.ts')).runCommand(io, { ...opts, noop: opts.noop || opts.dryRun }, signal)));
 

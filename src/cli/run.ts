@@ -13,11 +13,12 @@ export interface RunFlags extends GlobalFlags {
   readonly interval?: number;
   readonly resource?: string[];
   readonly listen?: string;
+  readonly allowEmpty?: boolean;
 }
 
 export async function runCommand(io: CliIo, flags: RunFlags, signal?: AbortSignal): Promise<ExitCodeValue> {
   const { config, logger } = await loadWithLogger(flags, io);
-  const pass = { noop: flags.noop ?? false, intervalMs: flags.interval !== undefined ? flags.interval * 1000 : undefined, only: flags.resource };
+  const pass = { noop: flags.noop ?? false, intervalMs: flags.interval !== undefined ? flags.interval * 1000 : undefined, only: flags.resource, allowEmpty: flags.allowEmpty ?? false };
   if (flags.onetime) {
     const summary = await renderOnce(config, logger, io, pass, signal);
     io.stderr.write(formatSummary(summary));

@@ -66,12 +66,12 @@ export const resourceSchema = {
     guard_empty: {
       type: 'boolean',
       default: true,
-      description: 'Data guard: refuse to install a render in which a read prefix that had keys is empty (a backend answering "nothing" during a failover). The last good files stay; the next render that passes installs.',
+      description: 'Data guard: when a snapshot (a first read, a resync, an `interval` read, a Rancher answer) finds a read prefix empty that had keys at the last install, hold that prefix at its last good values while every other prefix applies (a backend answering "nothing" during a failover). A delete delivered by the watch is data and always applies. Across restarts the baseline is `<dst>.keyplate-state`; `run --allow-empty` accepts the data as read.',
     },
     max_shrink: {
       type: 'fraction',
       default: 1,
-      description: 'Data guard: refuse to install when the keys under a read prefix drop by more than this fraction at once (`0.5` or `"50%"`). 1 = any shrink is accepted.',
+      description: 'Data guard: hold a read prefix at its last good values when a snapshot finds it shrunk by more than this fraction of the keys it had at the last install (`0.5` or `"50%"`). 1 = any shrink is accepted. Watch deletes are never held.',
     },
     missing_keys: {
       type: 'string',

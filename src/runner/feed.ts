@@ -15,10 +15,7 @@ import { abortableSleep, untilAborted, backoff, DEFAULT_RETRY, systemClock, type
 import { MemoryTree } from '../tree/tree.ts';
 
 /** Deltas delivered by the watch, with the revision of their batch. */
-interface Delta {
-  readonly revision?: Revision;
-  readonly changes: readonly KeyChange[];
-}
+interface Delta { readonly revision?: Revision; readonly changes: readonly KeyChange[] }
 
 /** What waits for the end of a render: deltas, or a full read plus the deltas to re-apply on it. */
 type Pending = { readonly changes: readonly KeyChange[] } | { readonly values: ReadonlyMap<KeyPath, string>; readonly replay: readonly KeyChange[] };
@@ -64,6 +61,8 @@ export class Feed {
   readonly #inFlight = new Set<Delta[]>();
   #needsReload = false;
   #loaded = false;
+  readonly #snapshotMarks = new Map<KeyPath, number>();
+  #replaced = false;
   #markLoaded!: () => void;
   readonly #firstLoad = new Promise<void>((resolve) => (this.#markLoaded = resolve));
   readonly #logger: Logger;
@@ -80,9 +79,7 @@ export class Feed {
     this.watchPrefixes = [...new Set([...this.readPrefixes, ...extra])];
   }
 
-  get loaded(): boolean {
-    return this.#loaded;
-  }
+  get loaded(): boolean { return this.#loaded; }
 
   /** Resolves after the first successful full read (at once when there was one), or when `signal` aborts. */
   whenLoaded(signal: AbortSignal): Promise<void> {
@@ -97,15 +94,16 @@ export class Feed {
     });
   }
 
-  /** True when a re-read is owed (a change event without deltas arrived, or a resync). */
-  get stale(): boolean {
-    return this.#needsReload;
+  /** Full reads that changed what is under read prefix `prefix` (the first counts for all); never moved by watch deltas (guard.ts). */
+  snapshotMark(prefix: KeyPath): number {
+    return this.#snapshotMarks.get(prefix) ?? 0;
   }
 
+  /** True when a re-read is owed (a change event without deltas arrived, or a resync). */
+  get stale(): boolean { return this.#needsReload; }
+
   /** Owe a full re-read (the next cycle reads everything again). */
-  invalidate(): void {
-    this.#needsReload = true;
-  }
+  invalidate(): void { this.#needsReload = true; }
 
   status(): FeedStatus {
     return {
@@ -149,9 +147,7 @@ export class Feed {
     return this.#applyPending(pending);
   }
 
-  freeze(): void {
-    this.#frozen = true;
-  }
+  freeze(): void { this.#frozen = true; }
 
   /** Apply what queued while frozen; true when the tree changed. */
   thaw(): boolean {
@@ -261,17 +257,29 @@ export class Feed {
 
   #replace(values: ReadonlyMap<KeyPath, string>): boolean {
     const prefix = this.spec.prefix;
+    const first = !this.#replaced;
+    this.#replaced = true;
     if (this.tree.size === 0) {
-      // First read: nothing to delete, no intermediate map.
+      // First read (or a read into an empty tree): nothing to delete, no intermediate map.
       for (const [k, v] of values) if (isUnder(k, prefix)) this.tree.set(stripPrefix(k, prefix), v);
+      this.#markSnapshot(first ? undefined : this.tree.entries().map((p) => p.key));
       return this.tree.size > 0;
     }
     const next = new Map<string, string>();
     for (const [k, v] of values) if (isUnder(k, prefix)) next.set(stripPrefix(k, prefix), v);
-    let changed = false;
-    for (const { key } of this.tree.entries()) if (!next.has(key)) changed = this.tree.delete(key) || changed;
-    for (const [k, v] of next) changed = this.tree.set(k, v) || changed;
-    return changed;
+    const touched: string[] = [];
+    for (const { key } of this.tree.entries()) if (!next.has(key) && this.tree.delete(key)) touched.push(key);
+    for (const [k, v] of next) if (this.tree.set(k, v)) touched.push(k);
+    this.#markSnapshot(first ? undefined : touched);
+    return touched.length > 0;
+  }
+
+  /** A snapshot changed these (prefix-stripped) keys; undefined: the first read, every prefix. */
+  #markSnapshot(touched: readonly string[] | undefined): void {
+    for (const p of this.readPrefixes) {
+      const local = isUnder(p, this.spec.prefix) ? stripPrefix(p, this.spec.prefix) : p;
+      if (touched === undefined || touched.some((k) => isUnder(k, local))) this.#snapshotMarks.set(p, this.snapshotMark(p) + 1);
+    }
   }
 
   #markSynced(): void {

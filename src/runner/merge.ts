@@ -14,14 +14,19 @@ export interface KeyCollision {
 }
 
 export function mergeFeeds(sources: readonly Feed[], onCollision: (c: KeyCollision) => void): KeyTree {
+  return mergeTrees(sources.map((s) => ({ name: s.backend.name, tree: s.tree })), onCollision);
+}
+
+/** The same over named trees (the guard's view of each feed). */
+export function mergeTrees(sources: ReadonlyArray<{ readonly name: string; readonly tree: KeyTree }>, onCollision: (c: KeyCollision) => void): KeyTree {
   if (sources.length === 1) return sources[0].tree;
   const merged = new MemoryTree();
   const owner = new Map<string, string>();
   for (const s of sources) {
     for (const { key, value } of s.tree.entries()) {
       const prev = owner.get(key);
-      if (prev !== undefined) onCollision({ key, winner: s.backend.name, loser: prev });
-      owner.set(key, s.backend.name);
+      if (prev !== undefined) onCollision({ key, winner: s.name, loser: prev });
+      owner.set(key, s.name);
       merged.set(key, value);
     }
   }

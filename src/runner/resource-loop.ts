@@ -6,8 +6,9 @@
 import type { Logger } from 'pino';
 import type { ResourceSpec } from '../config/types.ts';
 import { errorMessage, isAppError, KeyNotFoundError } from '../errors.ts';
-import { DataGuard, DEFAULT_GUARD, type GuardSpec } from './guard.ts';
-import { mergeFeeds } from './merge.ts';
+import { DataGuard, DEFAULT_GUARD, type GuardHold, type GuardSpec } from './guard.ts';
+import type { GuardStateStore } from './guard-state.ts';
+import { mergeTrees } from './merge.ts';
 import type { ProcessResult } from '../pipeline/process.ts';
 import { abortableSleep, backoff, debounce, DEFAULT_RETRY, systemClock, type Clock, type Debouncer } from '../schedule/schedule.ts';
 import type { Feed, FeedStatus } from './feed.ts';
@@ -28,10 +29,14 @@ export interface LoopDeps {
   readonly onCycle?: (outcome: CycleOutcome) => void;
   /** Quarantine's check budget per minute (default 60). */
   readonly quarantineChecksPerMinute?: number;
+  /** Where the guard keeps its baseline across restarts (default: in memory only). */
+  readonly guardState?: GuardStateStore;
+  /** `run --allow-empty`: the first install takes the data as read, without the guard. */
+  readonly allowEmpty?: boolean;
 }
 
 export type CycleOutcome =
-  | { readonly resource: string; readonly ok: true; readonly result: ProcessResult; readonly durationMs: number }
+  | { readonly resource: string; readonly ok: true; readonly result: ProcessResult; readonly durationMs: number; readonly guardHolds?: readonly GuardHold[] }
   | { readonly resource: string; readonly ok: false; readonly error: unknown; readonly durationMs: number };
 
 export interface ResourceStatus {
@@ -45,6 +50,8 @@ export interface ResourceStatus {
   readonly sources: readonly FeedStatus[];
   /** Keys whose change was refused and is held back (runner/quarantine.ts). */
   readonly quarantined?: readonly QuarantinedKey[];
+  /** Prefixes the data guard holds at their last good values (runner/guard.ts). */
+  readonly guards?: readonly GuardHold[];
 }
 
 /** Poll interval for a backend that cannot watch but was asked to. */
@@ -70,15 +77,16 @@ export class ResourceLoop {
   #lastSuccessAt?: number;
   #lastError?: string;
   readonly #guard: DataGuard;
+  #newHolds: readonly GuardHold[] = [];
   readonly #quarantine: Quarantine;
 
   constructor(spec: ResourceSpec, sources: readonly Feed[], deps: LoopDeps) {
     this.spec = spec;
     this.sources = sources;
     this.#deps = deps;
-    this.#guard = new DataGuard(deps.guard ?? spec.guard ?? DEFAULT_GUARD);
     this.#clock = deps.clock ?? systemClock;
     this.#log = deps.logger;
+    this.#guard = new DataGuard(deps.guard ?? spec.guard ?? DEFAULT_GUARD, { logger: this.#log, clock: this.#clock, allowEmpty: deps.allowEmpty, state: deps.guardState });
     this.#quarantine = new Quarantine({ logger: this.#log, clock: this.#clock, checksPerMinute: deps.quarantineChecksPerMinute });
   }
 
@@ -92,6 +100,7 @@ export class ResourceLoop {
       nextRetryAt: this.#nextRetryAt,
       sources: this.sources.map((s) => s.status()),
       quarantined: this.#quarantine.list(),
+      guards: this.#guard.holds(),
     };
   }
 
@@ -101,7 +110,8 @@ export class ResourceLoop {
     try {
       for (const s of this.sources) if (!s.loaded || s.stale) await s.load(opts.signal);
       const result = await this.#process(opts);
-      this.#deps.onCycle?.({ resource: this.spec.name, ok: true, result, durationMs: this.#clock.now() - started });
+      const guardHolds = this.#newHolds;
+      this.#deps.onCycle?.({ resource: this.spec.name, ok: true, result, durationMs: this.#clock.now() - started, ...(guardHolds.length > 0 ? { guardHolds } : {}) });
       return result;
     } catch (error) {
       this.#deps.onCycle?.({ resource: this.spec.name, ok: false, error, durationMs: this.#clock.now() - started });
@@ -163,15 +173,23 @@ export class ResourceLoop {
   }
 
   async #process(opts: { noop: boolean; signal?: AbortSignal }): Promise<ProcessResult> {
+    this.#newHolds = [];
+    if (!opts.noop) await this.#guard.restore(opts.signal);
     for (const s of this.sources) s.freeze();
     let thawedChange = false;
     try {
-      const tree = mergeFeeds(this.sources, (c) =>
+      // the guard holds prefixes a snapshot emptied at their last good values (noop: the data as it is)
+      const view = opts.noop ? { trees: this.sources.map((s) => s.tree), started: [] } : this.#guard.view(this.spec.name, this.sources);
+      this.#newHolds = view.started;
+      const named = this.sources.map((s, i) => ({ name: s.backend.name, tree: view.trees[i] }));
+      const tree = mergeTrees(named, (c) =>
         this.#log.warn({ event: 'key-collision', key: c.key, winner: c.winner, loser: c.loser }, `key collision: ${c.key} is set by both ${c.loser} and ${c.winner}; ${c.winner} wins`),
       );
-      if (!opts.noop) this.#guard.check(this.spec.name, this.sources);
       const result = opts.noop ? await this.#deps.process(this.spec, tree, opts) : await this.#processQuarantined(tree, opts);
-      if (!opts.noop) this.#guard.accept(this.sources);
+      if (!opts.noop) {
+        this.#guard.accept(this.sources, view.trees);
+        await this.#guard.persist(this.sources, opts.signal);
+      }
       this.#renders++;
       this.#lastSuccessAt = this.#clock.now();
       this.#lastError = undefined;
@@ -215,7 +233,7 @@ export class ResourceLoop {
     if (opts.signal.aborted) return;
     const code = isAppError(e) ? e.code : 'E_INTERNAL';
     // the same refused render again (a broken template on every change) is reported once
-    if (repeated && ['E_RENDER', 'E_CHECK', 'E_RELOAD'].includes(code)) this.#log.debug({ event: 'render-failed-again', code, err: this.#lastError }, 'resource still failing with the same error');
+    if (repeated && ['E_RENDER', 'E_CHECK', 'E_RELOAD', 'E_GUARD'].includes(code)) this.#log.debug({ event: 'render-failed-again', code, err: this.#lastError }, 'resource still failing with the same error');
     else this.#log.error({ event: 'render-failed', code, err: this.#lastError }, 'resource failed; the destination was left as it was');
     const kind = retryKind(e, (x) => this.#quarantine.notData(x));
     this.#retryPending = kind !== undefined;

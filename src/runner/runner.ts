@@ -10,6 +10,7 @@ import { AppError, errorMessage, ExitCode, exitCodeOf, KeyNotFoundError, Resourc
 import type { ProcessResult } from '../pipeline/process.ts';
 import { abortableSleep, untilAborted, systemClock, type Clock } from '../schedule/schedule.ts';
 import { Feed } from './feed.ts';
+import { fileGuardState, type GuardStateStore } from './guard-state.ts';
 import { ResourceLoop, type CycleOutcome, type ProcessFn, type ResourceStatus } from './resource-loop.ts';
 
 export interface RunnerDeps {
@@ -21,6 +22,8 @@ export interface RunnerDeps {
   readonly onCycle?: (outcome: CycleOutcome) => void;
   /** Defaults to the registry; tests inject live instances. */
   readonly createBackend?: typeof createBackend;
+  /** Where a resource's data guard keeps its baseline (default: `<first dst>.keyplate-state`). */
+  readonly guardState?: (spec: ResourceSpec, logger: Logger) => GuardStateStore;
 }
 
 export interface RunnerOptions {
@@ -29,6 +32,8 @@ export interface RunnerOptions {
   readonly intervalMs?: number;
   /** Only these resources (by name). */
   readonly only?: readonly string[];
+  /** `run --allow-empty`: each resource's first install takes the data as read, without the data guard. */
+  readonly allowEmpty?: boolean;
 }
 
 export interface ResourceSummary {
@@ -142,7 +147,8 @@ export function createRunner(config: AppConfig, deps: RunnerDeps, opts: RunnerOp
   const build = (spec: ResourceSpec, baseDir: string): ResourceLoop => {
     const log = deps.logger.child({ resource: spec.name });
     const feeds = createFeeds(spec, { ...deps, logger: log, clock, baseDir }, opts.intervalMs);
-    return new ResourceLoop(spec, feeds, { process: deps.process, logger: log, clock, onCycle: deps.onCycle });
+    const guardState = deps.guardState ? deps.guardState(spec, log) : spec.templates.length > 0 ? fileGuardState(spec.name, spec.templates[0].dst, log) : undefined;
+    return new ResourceLoop(spec, feeds, { process: deps.process, logger: log, clock, onCycle: deps.onCycle, guardState, allowEmpty: opts.allowEmpty });
   };
   const closeWorker = (w: ResourceLoop) => Promise.all(w.sources.map((s) => s.backend.close().catch(() => {})));
   let workers = selectResources(config, opts.only).map((spec) => build(spec, baseDirOf(config)));

@@ -5,21 +5,15 @@
  */
 import type { HaproxyLive, HaproxyStatus } from '../haproxy/status.ts';
 import type { FeedStatus } from '../runner/feed.ts';
+import type { GuardHold } from '../runner/guard.ts';
 import type { QuarantinedKey } from '../runner/quarantine.ts';
 import type { ResourceStatus } from '../runner/resource-loop.ts';
 import type { Skip } from '../template/skips.ts';
 import { isSecretName, maskDeep, MASK } from './mask.ts';
 import type { CycleView, HistoryEvent } from './recorder.ts';
 
-export type { QuarantinedKey };
+export type { GuardHold, QuarantinedKey };
 
-/** A data guard holding a prefix at its last good values, when the runner reports it. */
-export interface GuardHold {
-  readonly backend?: string;
-  readonly prefix: string;
-  readonly reason: string;
-  readonly since?: number;
-}
 
 /** ResourceStatus plus what newer runners report (optional: shown when present). */
 export type ResourceStatusInput = ResourceStatus & {
@@ -134,7 +128,7 @@ function problemsOf(resources: readonly ResourceStatusInput[], src: StatusSource
       const value = q.value === null ? ' (deleted)' : ` = ${isSecretName(q.key) ? MASK : JSON.stringify(q.value)}`;
       add({ kind: 'quarantined', resource: r.resource, item: q.key, message: `${q.key}${value}: ${q.reason}`, since: q.since });
     }
-    for (const g of r.guards ?? []) add({ kind: 'guard', resource: r.resource, item: g.prefix, message: g.reason, since: g.since });
+    for (const g of r.guards ?? []) add({ kind: 'guard', resource: r.resource, item: `${g.prefix} on ${g.backend}`, message: g.message, since: g.since });
     for (const s of r.sources) if (!s.connected || s.lastError) add({ kind: 'backend', resource: r.resource, item: s.backend, message: s.lastError ?? 'not connected' });
   }
   for (const s of skips) add({ kind: 'skipped', resource: s.resource, item: s.item, message: s.detail ? `${s.reason}: ${s.detail}` : s.reason, since: s.since });

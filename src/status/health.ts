@@ -7,6 +7,7 @@
  */
 import type { FeedStatus } from '../runner/feed.ts';
 import type { ResourceStatus } from '../runner/resource-loop.ts';
+import type { GuardHold } from '../runner/guard.ts';
 import type { QuarantinedKey } from '../runner/quarantine.ts';
 
 export interface HealthOptions {
@@ -42,10 +43,16 @@ export interface ResourceHealth {
   readonly sources: readonly SourceHealth[];
   /** Keys held back by quarantine (value masked); the resource serves everything else. */
   readonly quarantined?: readonly QuarantinedKey[];
+  /** Set while a data guard holds a prefix at its last good values: which, and why. */
+  readonly degraded?: string;
+  /** The prefixes the data guard holds (runner/guard.ts); every other prefix applies. */
+  readonly guarded?: readonly GuardHold[];
 }
 
 export interface HealthReport {
   readonly ok: boolean;
+  /** True while some resource is degraded (a data guard holds a prefix); `ok` may still be true. */
+  readonly degraded?: boolean;
   /** Epoch ms the report was computed for. */
   readonly now: number;
   readonly freshnessMs: number;
@@ -109,11 +116,13 @@ export function resourceHealth(w: ResourceStatus, now: number, opts: HealthOptio
     failures: w.failures,
     sources,
     ...(w.quarantined !== undefined && w.quarantined.length > 0 ? { quarantined: w.quarantined } : {}),
+    ...(w.guards !== undefined && w.guards.length > 0 ? { degraded: w.guards.map((g) => `data guard holds ${g.prefix} on ${g.backend}: ${g.message}`).join('; '), guarded: w.guards } : {}),
   };
 }
 
 /** The verdict for every resource; `ok` only when all are ok. */
 export function healthReport(statuses: readonly ResourceStatus[], now: number, opts: HealthOptions): HealthReport {
   const resources = statuses.map((w) => resourceHealth(w, now, opts));
-  return { ok: resources.every((r) => r.ok), now, freshnessMs: opts.freshnessMs, resources };
+  const degraded = resources.some((r) => r.degraded !== undefined);
+  return { ok: resources.every((r) => r.ok), ...(degraded ? { degraded } : {}), now, freshnessMs: opts.freshnessMs, resources };
 }

@@ -104,7 +104,8 @@ function defineMetrics(registry: Registry) {
     haReloadFailures: new Counter({ name: `${p}haproxy_reload_failures_total`, help: 'Failed HAProxy reloads (the old worker kept serving).', registers }),
     haRestarts: new Counter({ name: `${p}haproxy_restarts_total`, help: 'Automatic HAProxy restarts after it died.', registers }),
     quarantined: new Gauge({ name: `${p}quarantined_keys`, help: 'Keys whose change was refused and is held back at its last good value (quarantine).', labelNames: r, registers }),
-    guardRefusals: new Counter({ name: `${p}guard_refusals_total`, help: 'Renders a data guard refused to install, by reason.', labelNames: ['resource', 'reason'] as const, registers }),
+    guardRefusals: new Counter({ name: `${p}guard_refusals_total`, help: 'Snapshots a data guard refused, by reason: a prefix held at its last good values, or a render refused outright.', labelNames: ['resource', 'reason'] as const, registers }),
+    guardHeld: new Gauge({ name: `${p}guard_held_prefixes`, help: 'Read prefixes a data guard holds at their last good values (emptied or shrunk by a snapshot).', labelNames: r, registers }),
     skipped: new Gauge({ name: `${p}skipped_items`, help: 'Values the latest render refused (skip() and the validating template functions), by resource and reason.', labelNames: ['resource', 'reason'] as const, registers }),
     buildInfo: new Gauge({ name: `${p}build_info`, help: 'Always 1: the keyplate version, the Node.js version and the HAProxy version ("" until known or when keyplate runs none).', labelNames: ['version', 'node', 'haproxy'] as const, registers }),
     haUp: new Gauge({ name: `${p}haproxy_up`, help: '1 while the supervised HAProxy runs, else 0 (absent when keyplate runs no HAProxy).', registers }),
@@ -124,6 +125,7 @@ function observe(m: Defs, o: CycleOutcome, nowMs: number): void {
     if (changedFiles > 0) m.installs.inc({ resource }, changedFiles);
     m.up.set({ resource }, 1);
     m.lastSuccess.set({ resource }, nowMs / 1000);
+    for (const h of o.guardHolds ?? []) m.guardRefusals.inc({ resource, reason: h.reason });
     return;
   }
   const step = failureStep(o.error);
@@ -136,10 +138,11 @@ function observe(m: Defs, o: CycleOutcome, nowMs: number): void {
 }
 
 function refreshStatus(m: Defs, statuses: readonly ResourceStatus[], now: number): void {
-  for (const g of [m.lastSuccess, m.up, m.connected, m.revision, m.lastSync, m.lag, m.quarantined]) g.reset();
+  for (const g of [m.lastSuccess, m.up, m.connected, m.revision, m.lastSync, m.lag, m.quarantined, m.guardHeld]) g.reset();
   for (const w of statuses) {
     const resource = w.resource;
     m.quarantined.set({ resource }, w.quarantined?.length ?? 0);
+    m.guardHeld.set({ resource }, w.guards?.length ?? 0);
     m.up.set({ resource }, w.lastSuccessAt !== undefined && w.lastError === undefined ? 1 : 0);
     if (w.lastSuccessAt !== undefined) m.lastSuccess.set({ resource }, w.lastSuccessAt / 1000);
     for (const s of w.sources) {

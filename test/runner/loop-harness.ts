@@ -11,7 +11,7 @@ import type { BackendSpec, ResourceSpec, TemplateSpec } from '../../src/config/t
 import { createCommandRunner } from '../../src/exec/run.ts';
 import { processResource, RejectedRenders, type Applier } from '../../src/pipeline/process.ts';
 import { Feed } from '../../src/runner/feed.ts';
-import { ResourceLoop, type ProcessFn } from '../../src/runner/resource-loop.ts';
+import { ResourceLoop, type LoopDeps, type ProcessFn } from '../../src/runner/resource-loop.ts';
 import { createTemplateEngine } from '../../src/template/index.ts';
 import { normalizeKey } from '../../src/tree/keys.ts';
 import { captureLogger } from '../helpers/logger.ts';
@@ -38,6 +38,8 @@ export interface HarnessOptions {
   readonly wrap?: (fn: ProcessFn) => ProcessFn;
   /** Where to install (default `<dir>/app.cfg`); given the fresh temp dir. */
   readonly dst?: (dir: string) => Promise<string>;
+  /** More loop dependencies (guard state, allowEmpty, onCycle). */
+  readonly deps?: Partial<Omit<LoopDeps, 'process' | 'logger'>>;
 }
 
 export async function startLoop(t: TestContext, o: HarnessOptions): Promise<LoopHarness> {
@@ -78,7 +80,7 @@ export async function startLoop(t: TestContext, o: HarnessOptions): Promise<Loop
   };
   if (o.wrap) fn = o.wrap(fn);
   const feed = new Feed(bspec, mem, logger);
-  const loop = new ResourceLoop(spec, [feed], { process: fn, logger });
+  const loop = new ResourceLoop(spec, [feed], { process: fn, logger, ...o.deps });
   const ac = new AbortController();
   const done = loop.start({ noop: false, signal: ac.signal });
   t.after(async () => {
