@@ -90,6 +90,11 @@ export class ZkSession {
     return this.#call(path, 'check', (cb: (e: unknown, stat: Stat) => void) => this.client.exists(path, watcher, cb)).then((r) => r?.[0] != null);
   }
 
+  /** The session's id and password (what a reconnect presents). */
+  credentials(): { readonly id: Buffer; readonly password: Buffer } {
+    return { id: this.client.getSessionId(), password: this.client.getSessionPassword() };
+  }
+
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
