@@ -9,6 +9,7 @@ import { writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import type { TestContext } from 'node:test';
 import zk, { type Client } from 'node-zookeeper-client';
+import { guardHandshake } from '../../src/backends/zookeeper/client.ts';
 import { startServer, tcpAsk, type TestServer } from './server.ts';
 import { waitFor } from './wait.ts';
 
@@ -62,11 +63,17 @@ const code = (e: unknown) => (e as { code?: number }).code;
 /** A writer for seeding and mutating (`/a/b = v` as znodes), its session reopened after expiry. */
 export function zkWriter(t: Pick<TestContext, 'after'>, connection: string, auth?: { username: string; password: string; acl?: boolean }) {
   let client: Client | undefined;
-  t.after(() => client?.close());
+  let unguard = () => {};
+  t.after(() => {
+    unguard();
+    client?.close();
+  });
   const ready = async (): Promise<Client> => {
     if (!client || client.getState() === zk.State.EXPIRED) {
+      unguard();
       client?.close();
       client = zk.createClient(connection, { sessionTimeout: 10_000, spinDelay: 100 });
+      unguard = guardHandshake(client);
       if (auth) client.addAuthInfo('digest', Buffer.from(`${auth.username}:${auth.password}`));
       client.connect();
     }
@@ -120,22 +127,22 @@ export function zkWriter(t: Pick<TestContext, 'after'>, connection: string, auth
  * (jute ConnectRequest), then send closeSession. The session's own client then sees EXPIRED.
  */
 export async function expireSession(port: number, id: Buffer, password: Buffer): Promise<void> {
-  const s = connect({ host: '127.0.0.1', port });
-  await new Promise<void>((resolve, reject) => s.once('connect', resolve).once('error', reject));
-  const frame = (body: Buffer) => Buffer.concat([int(body.length), body]);
   const int = (n: number) => {
     const b = Buffer.alloc(4);
     b.writeInt32BE(n);
     return b;
   };
-  // protocolVersion, lastZxidSeen, timeOut, sessionId, passwd, readOnly
-  s.write(frame(Buffer.concat([int(0), Buffer.alloc(8), int(10_000), id, int(password.length), password, Buffer.from([0])])));
-  await new Promise<void>((resolve) => s.once('data', () => resolve()));
-  s.write(frame(Buffer.concat([int(1), int(-11)]))); // RequestHeader xid 1, type closeSession
-  await new Promise<void>((resolve) => {
-    s.once('data', () => resolve());
+  const frame = (body: Buffer) => Buffer.concat([int(body.length), body]);
+  const s = connect({ host: '127.0.0.1', port });
+  const closed = new Promise<void>((resolve) => {
     s.once('close', () => resolve());
-    setTimeout(resolve, 2_000).unref();
+    s.once('error', () => resolve());
+    setTimeout(resolve, 3_000).unref();
   });
+  // protocolVersion, lastZxidSeen, timeOut, sessionId, passwd, readOnly; then, pipelined (the
+  // session's own client must not reconnect in between), RequestHeader xid 1, type closeSession
+  const connectRequest = Buffer.concat([int(0), Buffer.alloc(8), int(10_000), id, int(password.length), password, Buffer.from([0])]);
+  s.write(Buffer.concat([frame(connectRequest), frame(Buffer.concat([int(1), int(-11)]))]));
+  await closed;
   s.destroy();
 }

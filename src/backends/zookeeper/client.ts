@@ -21,6 +21,7 @@ type Zk = typeof import('node-zookeeper-client');
 export class ZkSession {
   #state: SessionState = 'disconnected';
   #closed = false;
+  #stopGuard: () => void = () => {};
 
   private constructor(
     readonly backend: string,
@@ -36,6 +37,7 @@ export class ZkSession {
     const client = zk.createClient(connectionString(o), { sessionTimeout: o.sessionTimeoutMs, spinDelay: 200, retries: 0 });
     if (o.username !== undefined) client.addAuthInfo('digest', Buffer.from(`${o.username}:${o.password ?? ''}`));
     const session = new ZkSession(backend, zk, client, o.requestTimeoutMs);
+    session.#stopGuard = guardHandshake(client);
     const states: Record<string, SessionState> = {
       SYNC_CONNECTED: 'connected',
       CONNECTED_READ_ONLY: 'connected',
@@ -98,6 +100,7 @@ export class ZkSession {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#stopGuard();
     this.client.close();
   }
 
@@ -121,4 +124,37 @@ export class ZkSession {
 /** `/a/b` + `c` → `/a/b/c`; `/` + `c` → `/c`. */
 export function childPath(parent: string, name: string): string {
   return parent === '/' ? `/${name}` : `${parent}/${name}`;
+}
+
+/** The client's connection states (its ConnectionManager's, not exported by the package). */
+const CONNECTING = 1;
+const HANDSHAKE_MS = 2_000;
+
+/**
+ * node-zookeeper-client has no timeout on the session handshake: a server that accepts the TCP
+ * connection and never answers the ConnectRequest (a ZooKeeper still starting up does this) leaves
+ * the client CONNECTING forever. While the client is connecting, drop a socket that has not
+ * finished its handshake within HANDSHAKE_MS; the client then tries the next server as after any
+ * lost connection. Returns the function that stops the guard.
+ */
+export function guardHandshake(client: Client): () => void {
+  const manager = (client as unknown as { connectionManager?: { state?: number; socket?: { destroy(): void } } }).connectionManager;
+  if (manager === undefined) return () => {};
+  let socket: unknown;
+  let since = 0;
+  const timer = setInterval(() => {
+    if (manager.state !== CONNECTING || manager.socket === undefined) {
+      socket = undefined;
+      return;
+    }
+    if (manager.socket !== socket) {
+      socket = manager.socket;
+      since = Date.now();
+    } else if (Date.now() - since >= HANDSHAKE_MS) {
+      socket = undefined;
+      manager.socket.destroy();
+    }
+  }, HANDSHAKE_MS / 4);
+  timer.unref();
+  return () => clearInterval(timer);
 }

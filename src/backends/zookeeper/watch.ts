@@ -65,6 +65,8 @@ class ZkWatch {
   #down = false;
   #draining?: Promise<void>;
   #reopening?: Promise<void>;
+  /** The first full read is done: events that came during it are re-read after it, not before. */
+  #started = false;
 
   constructor(
     readonly deps: ZkWatchDeps,
@@ -91,6 +93,8 @@ class ZkWatch {
   async start(): Promise<void> {
     await this.#openSession();
     this.#mirror = await this.#loadAll();
+    this.#started = true;
+    if (this.#pending.size > 0 || this.#full) this.#kick();
   }
 
   close(): void {
@@ -159,6 +163,7 @@ class ZkWatch {
   }
 
   #kick(): void {
+    if (!this.#started) return;
     this.#draining ??= this.#drain().finally(() => {
       this.#draining = undefined;
       if (!this.signal.aborted && !this.#down && (this.#full || this.#pending.size > 0)) this.#kick();

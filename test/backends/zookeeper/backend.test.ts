@@ -5,11 +5,13 @@
  * after expiry with nothing lost, option checks and the zk:// URI.
  */
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { test } from 'node:test';
 import zk from 'node-zookeeper-client';
 import { openBackend } from '../../../src/backends/registry.ts';
 import type { KeyChange, WatchEvent } from '../../../src/backends/contract.ts';
-import { ZkSession } from '../../../src/backends/zookeeper/client.ts';
+import { ZkSession, type SessionState, type Watcher } from '../../../src/backends/zookeeper/client.ts';
 import { watchZooKeeper } from '../../../src/backends/zookeeper/watch.ts';
 import { parseZooKeeperOptions } from './options.ts';
 import { parseBackendUri } from '../../../src/cli/uri.ts';
@@ -19,6 +21,7 @@ import { freePort } from '../../helpers/etcd.ts';
 import { silentLogger } from '../../helpers/logger.ts';
 import { waitFor } from '../../helpers/wait.ts';
 import { expireSession, startZooKeeper, zkWriter } from '../../helpers/zookeeper.ts';
+import { load, writeTree } from '../../config/fixture.ts';
 import { backendContext } from '../context.ts';
 
 const k = (s: string) => normalizeKey(s);
@@ -101,8 +104,15 @@ test('zookeeper: an expired session is replaced, the watch re-reads and sends wh
   );
   t.after(stop);
   const first = sessions[0].credentials();
-  await expireSession(server.ports[0], first.id, first.password);
-  await waitFor(() => events.some((e) => e.type === 'error' && /expired/.test(e.error.message)), { message: 'the expiry to be reported' });
+  // the session's own client may win the race for the session back: close it again until it expires
+  await waitFor(
+    async () => {
+      if (events.some((e) => e.type === 'error' && /expired/.test(e.error.message))) return true;
+      await expireSession(server.ports[0], first.id, first.password);
+      return false;
+    },
+    { timeoutMs: 30_000, message: 'the expiry to be reported' },
+  );
   await write([{ key: '/app/a', value: '2' }, { key: '/app/c', value: 'new' }]);
   await waitFor(() => sessions.length === 2 && events.some((e) => e.type === 'connected'), { message: 'a new session' });
   const deltas = () => plain(events.flatMap((e) => (e.type === 'change' ? (e.changes ?? []) : [])));
@@ -115,7 +125,55 @@ test('zookeeper: an expired session is replaced, the watch re-reads and sends wh
   assert.notDeepEqual(sessions[1].credentials().id, first.id);
 });
 
-test('zookeeper: options are checked with their key; the zk:// URI', () => {
+test('zookeeper: a change while the watch makes its first read is not lost', async (t) => {
+  const server = await startZooKeeper(t);
+  const write = zkWriter(t, server.node);
+  await write([{ key: '/app/a/1', value: 'x' }, { key: '/app/b/1', value: 'y' }]);
+  const o = parseZooKeeperOptions({ nodes: [server.node] });
+  // the session lists /app/a, then (before the first read ends) a child is added there and its
+  // watch fires: the list the watch got is already stale
+  const open = async (onState: (s: SessionState) => void, signal: AbortSignal) => {
+    const s = await ZkSession.open('zk', o, onState, signal);
+    let once = true;
+    return Object.assign(Object.create(s) as ZkSession, {
+      getData: (p: string, w?: Watcher) => s.getData(p, w),
+      exists: (p: string, w: Watcher) => s.exists(p, w),
+      close: () => s.close(),
+      async getChildren(p: string, w?: Watcher) {
+        if (p !== '/app/a' || !once || !w) return s.getChildren(p, w);
+        once = false;
+        let fired!: () => void;
+        const seen = new Promise<void>((resolve) => (fired = resolve));
+        const children = await s.getChildren(p, (e) => (w(e), fired()));
+        await write([{ key: '/app/a/2', value: 'late' }]);
+        await seen;
+        return children;
+      },
+    });
+  };
+  const events: WatchEvent[] = [];
+  const stop = await watchZooKeeper({ name: 'zk', logger: silentLogger(), open }, [k('/app')], (e) => events.push(e), undefined);
+  t.after(stop);
+  await waitFor(() => events.some((e) => e.type === 'change'), { message: 'the change made during the first read' });
+  assert.deepEqual(plain(events.flatMap((e) => (e.type === 'change' ? (e.changes ?? []) : []))), [{ key: '/app/a/2', value: 'late' }]);
+});
+
+test('zookeeper: a server that accepts a connection and never answers the handshake is left for another try', async (t) => {
+  // as a ZooKeeper still starting up does: without the guard the client waits on it forever
+  const sockets: Socket[] = [];
+  const silent = createServer((s) => sockets.push(s));
+  await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+  t.after(() => {
+    for (const s of sockets) s.destroy();
+    silent.close();
+  });
+  const port = (silent.address() as AddressInfo).port;
+  const o = parseZooKeeperOptions({ nodes: [`127.0.0.1:${port}`], request_timeout: 6 });
+  await assert.rejects(ZkSession.open('zk', o), (e: unknown) => e instanceof BackendError && /cannot connect/.test(e.message));
+  assert.ok(sockets.length >= 2, `the client gave up on the silent connection and tried again (${sockets.length} connection(s))`);
+});
+
+test('zookeeper: options are checked with their key; the zk:// URI; the docs example loads', async (t) => {
   assert.throws(() => openBackend('zookeeper', 'z', { nodes: [] }, backendContext()), /at least one/);
   assert.throws(() => openBackend('zookeeper', 'z', { nodes: ['http://x:1'] }, backendContext()), /host:port/);
   assert.throws(() => openBackend('zookeeper', 'z', { username: 'u' }, backendContext()), /username and password/);
@@ -124,4 +182,10 @@ test('zookeeper: options are checked with their key; the zk:// URI', () => {
   assert.equal(spec.kind, 'zookeeper');
   assert.deepEqual(spec.options, { nodes: ['10.0.0.1:2181', '10.0.0.2:2181'], chroot: '/keyplate', username: 'u', password: 'p@ss', sessionTimeoutMs: 10_000, requestTimeoutMs: 10_000 });
   assert.deepEqual(parseBackendUri('zookeeper://127.0.0.1:2181').options, { nodes: ['127.0.0.1:2181'], sessionTimeoutMs: 10_000, requestTimeoutMs: 10_000 });
+  const doc = await readFile(new URL('../../../docs/zookeeper.md', import.meta.url), 'utf8');
+  const example = /```toml\n([\s\S]*?)```/.exec(doc)![1];
+  const dir = await writeTree(t, { 'config.toml': `[[resource]]\nname = "app"\n[[resource.template]]\nsrc = "t.tmpl"\ndst = "out/app.conf"\n${example}`, 't.tmpl': '' });
+  const b = (await load(dir)).config.resources[0].backends[0];
+  assert.equal(b.kind, 'zookeeper');
+  assert.deepEqual(b.options, { nodes: ['zk-1:2181', 'zk-2:2181', 'zk-3:2181'], sessionTimeoutMs: 10_000, requestTimeoutMs: 10_000 });
 });
