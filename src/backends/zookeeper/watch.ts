@@ -112,6 +112,10 @@ class ZkWatch {
       if (session !== undefined && session === this.#session) this.#stateChanged(s);
     };
     session = await this.deps.open(onState, this.signal);
+    if (this.signal.aborted) {
+      session.close(); // stopped while it connected: nobody would close it
+      throw new BackendError(this.deps.name, 'zookeeper watch: stopped', { retryable: false });
+    }
     const watcher: Watcher = (e: Event) => {
       if (this.#session === session) this.#fired(e.getPath());
     };
