@@ -1,5 +1,5 @@
 /**
- * (f) put → destination file updated, per backend (redis, nats) beside etcd, at 10 and 1,000 services × 3: the
+ * (f) put → destination file updated, per backend (redis, nats, zookeeper) beside etcd, at 10 and 1,000 services × 3: the
  * same in-process runner, seed template and registrator-shaped data as (a), the data written to
  * each store under its own prefix.
  */
@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import type { Etcd3 } from 'etcd3';
 import { natsWriter, startNats } from '../test/helpers/nats.ts';
 import { redisWriter, startRedis } from '../test/helpers/redis.ts';
+import { startZooKeeper, zkWriter } from '../test/helpers/zookeeper.ts';
 import type { Cleanup } from './lib/cleanup.ts';
 import { putAll, seedKeys } from './lib/seed-data.ts';
 import { fmtMs, median, p99, type Row } from './lib/stats.ts';
@@ -22,19 +23,26 @@ interface Store {
   put(key: string, value: string): Promise<unknown>;
 }
 
-export async function backendConvergence(o: { cleanup: Cleanup; kv: Etcd3; etcdUrl: string; dir: string; samples: number; log: (s: string) => void }): Promise<Row[]> {
-  const [redis, nats] = await Promise.all([startRedis(o.cleanup), startNats(o.cleanup)]);
-  const write = redisWriter(o.cleanup, redis.node);
-  const writeNats = natsWriter(o.cleanup, nats.server, 'bench');
+/** `only`: the store names to run (all when absent), e.g. `['zookeeper']` for a quick check of one. */
+export async function backendConvergence(o: { cleanup: Cleanup; kv: Etcd3; etcdUrl: string; dir: string; samples: number; log: (s: string) => void; only?: readonly string[] }): Promise<Row[]> {
+  const wanted = (name: string) => o.only === undefined || o.only.includes(name);
+  const [redis, nats, zk] = await Promise.all([
+    wanted('redis') ? startRedis(o.cleanup) : undefined,
+    wanted('nats') ? startNats(o.cleanup) : undefined,
+    wanted('zookeeper') ? startZooKeeper(o.cleanup) : undefined,
+  ]);
+  const write = redis ? redisWriter(o.cleanup, redis.node) : undefined;
+  const writeNats = nats ? natsWriter(o.cleanup, nats.server, 'bench') : undefined;
+  const writeZk = zk ? zkWriter(o.cleanup, zk.node) : undefined;
   const natsKey = (k: string) => k.slice(1).split('/').map((seg) => seg.replace(/[^-\w=]/g, '_')).join('.');
-  const stores: Store[] = [
+  const all: Array<Store | undefined> = [
     {
       name: 'etcd v3',
       toml: `[resource.backend.etcd]\nnodes = [${JSON.stringify(o.etcdUrl)}]\nversion = 3`,
       seed: (pairs) => putAll(o.kv, pairs),
       put: (k, v) => o.kv.put(k).value(v).exec(),
     },
-    {
+    redis && write && {
       name: 'redis',
       toml: `[resource.backend.redis]\nnodes = [${JSON.stringify(redis.node)}]`,
       async seed(pairs) {
@@ -42,14 +50,21 @@ export async function backendConvergence(o: { cleanup: Cleanup; kv: Etcd3; etcdU
       },
       put: (k, v) => write([['SET', k, v]]),
     },
-    {
+    nats && writeNats && {
       // NATS keys cannot hold the `:` of registrator ids: `_` instead (the template output differs only there)
       name: 'nats',
       toml: `[resource.backend.nats]\nservers = [${JSON.stringify(nats.server)}]\nbucket = "bench"`,
       seed: (pairs) => writeNats(pairs.map(([k, v]) => ({ key: natsKey(k), value: v }))),
       put: (k, v) => writeNats([{ key: natsKey(k), value: v }]),
     },
+    zk && writeZk && {
+      name: 'zookeeper',
+      toml: `[resource.backend.zookeeper]\nnodes = [${JSON.stringify(zk.node)}]`,
+      seed: (pairs) => writeZk(pairs.map(([key, value]) => ({ key, value }))),
+      put: (k, v) => writeZk([{ key: k, value: v }]),
+    },
   ];
+  const stores = all.filter((s): s is Store => s !== undefined && wanted(s.name));
   const rows: Row[] = [];
   for (const s of stores) {
     for (const services of BACKEND_SIZES) {
@@ -63,6 +78,6 @@ export async function backendConvergence(o: { cleanup: Cleanup; kv: Etcd3; etcdU
       rows.push({ measure: `(f) ${s.name}: put → file updated, ${services.toLocaleString('en')} services × 3`, samples: r.times.length, median: fmtMs(median(r.times)), tail: fmtMs(p99(r.times)) });
     }
   }
-  await Promise.all([redis.stop(), nats.stop()]);
+  await Promise.all([redis?.stop(), nats?.stop(), zk?.stop()]);
   return rows;
 }

@@ -5,7 +5,7 @@
  *   (c) bare etcd put acknowledgement, the floor for (a)
  *   (d) etcd put → first request served by the new server, Runtime API vs forced reload
  *   (e) quarantine: a refused render → the other changes installed, 1/10/100 changed keys
- *   (f) put → destination updated per backend (etcd v3, redis, nats) at 10 and 1,000 services × 3
+ *   (f) put → destination updated per backend (etcd v3, redis, nats, zookeeper) at 10 and 1,000 services × 3
  * Prints an aligned table with PASS/MISS beside each target (never fails on timing) and writes
  * it to bench/results.md. Everything it starts is stopped, also on Ctrl-C.
  *
@@ -156,7 +156,7 @@ async function main(cleanup: Cleanup): Promise<void> {
     'p99/max: p99 over the samples; for (b) the worst of the runs.',
     '(a) in-process runner (etcd v3 backend, watch, wait = 0, seed template), timed from just before the put to the inotify event of the new file.',
     '(e) in-process loop, memory backend, a `sh` check_cmd per check; timed from the refused pass to the install of every other change (the bisect on temp copies in between); checks = median checks per refusal.',
-    '(f) as (a), one store per backend (redis-server with keyspace notifications on, a nats-server 2.9 KV bucket), data under its own prefix.',
+    '(f) as (a), one store per backend (redis-server with keyspace notifications on, a nats-server 2.9 KV bucket, a standalone ZooKeeper 3.8), data under its own prefix.',
     '(d) keyplate (child, as shipped) supervising HAProxy 2.6 with min_reload_interval = 0; fresh connection per request; each sample\'s server is removed (untimed) before the next.',
     ...notes.map((n) => `note: ${n}`),
     `(total bench time ${fmtMs(performance.now() - started)})`,

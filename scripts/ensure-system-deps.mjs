@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Tests and benchmarks run a real etcd, redis-server, nats-server and HAProxy (and openssl for
+// Tests and benchmarks run a real etcd, redis-server, nats-server, ZooKeeper (with java) and HAProxy (and openssl for
 // certificates, Chromium for the status page).
 // As root, install what is missing from Debian; otherwise fail and say what to install.
 import { execFileSync } from 'node:child_process';
@@ -13,10 +13,15 @@ const needed = [
   { bin: 'chromium', pkg: 'chromium' },
   { bin: 'redis-server', pkg: 'redis-server' },
   { bin: 'nats-server', pkg: 'nats-server' },
+  // the tests run ZooKeeper themselves (java … ZooKeeperServerMain): the `zookeeper` package brings the jars and a
+  // JRE without the system service `zookeeperd` adds
+  { bin: '/usr/share/java/zookeeper.jar', pkg: 'zookeeper' },
+  { bin: 'java', pkg: 'zookeeper' },
 ];
 const has = (bin) => {
   try {
-    execFileSync('sh', ['-c', `command -v ${bin} || test -x /usr/sbin/${bin}`], { stdio: 'ignore' });
+    const probe = bin.startsWith('/') ? `test -e ${bin}` : `command -v ${bin} || test -x /usr/sbin/${bin}`;
+    execFileSync('sh', ['-c', probe], { stdio: 'ignore' });
     return true;
   } catch {
     return false;
@@ -24,7 +29,7 @@ const has = (bin) => {
 };
 const missing = needed.filter((n) => !has(n.bin));
 if (missing.length === 0) process.exit(0);
-const pkgs = missing.map((m) => m.pkg);
+const pkgs = [...new Set(missing.map((m) => m.pkg))];
 if (typeof process.getuid === 'function' && process.getuid() === 0) {
   console.error(`keyplate: installing missing Debian packages: ${pkgs.join(' ')}`);
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };

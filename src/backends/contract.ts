@@ -11,7 +11,7 @@ import type { KeyPath } from '../tree/keys.ts';
 
 /** Opaque, comparable only within one backend instance: an etcd v3 header revision, the etcd v2
  *  X-Etcd-Index, the Rancher /version value, the NATS KV stream sequence, a content hash for
- *  env/file/redis. */
+ *  env/file/redis/zookeeper. */
 export type Revision = string;
 
 export interface Snapshot {
@@ -49,7 +49,7 @@ export interface WatchOptions {
   readonly signal?: AbortSignal;
 }
 
-export type BackendKind = 'etcd' | 'rancher' | 'env' | 'file' | 'memory' | 'redis' | 'nats';
+export type BackendKind = 'etcd' | 'rancher' | 'env' | 'file' | 'memory' | 'redis' | 'nats' | 'zookeeper';
 
 export interface Backend {
   /** Instance name used in logs and errors. */

@@ -10,11 +10,12 @@ import { memoryBackend } from './memory.ts';
 import { rancherBackend } from './rancher/backend.ts';
 import { redisBackend } from './redis/backend.ts';
 import { natsBackend } from './nats/backend.ts';
+import { zookeeperBackend } from './zookeeper/backend.ts';
 import type { TomlTable } from '../schema/document.ts';
 import type { Backend, BackendContext, BackendDefinition, BackendKind } from './contract.ts';
 import { parseOptions } from './options.ts';
 
-const definitions: readonly BackendDefinition[] = [envBackend, etcdBackend, fileBackend, memoryBackend, rancherBackend, redisBackend, natsBackend];
+const definitions: readonly BackendDefinition[] = [envBackend, etcdBackend, fileBackend, memoryBackend, rancherBackend, redisBackend, natsBackend, zookeeperBackend];
 
 export function backendKinds(): readonly BackendKind[] {
   return definitions.map((d) => d.kind);

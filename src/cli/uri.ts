@@ -1,6 +1,7 @@
 /**
  * `--backend` URIs for ad-hoc renders and key dumps: `file:data.yaml`, `env:`, `etcd://h1:2379,h2:2379`,
- * `etcdv2://host:2379`, `etcdv3://host:2379`, `rancher://host`, `redis://[user:pass@]host:6379[/db]`, `nats://[token@]host:4222/bucket`, `memory:`; further options as a query
+ * `etcdv2://host:2379`, `etcdv3://host:2379`, `rancher://host`, `redis://[user:pass@]host:6379[/db]`, `nats://[token@]host:4222/bucket`,
+ * `zk://[user:pass@]host:2181[,host:2181][/chroot]`, `memory:`; further options as a query
  * string (`etcd://h:2379?username=u`). The options go through the backend's own schema, exactly as
  * if they were written in a config file.
  */
@@ -15,6 +16,7 @@ import type { TomlTable } from '../schema/document.ts';
 const ALIASES: Record<string, { kind: string; options?: TomlTable }> = {
   etcdv2: { kind: 'etcd', options: { version: '2' } },
   etcdv3: { kind: 'etcd', options: { version: '3' } },
+  zk: { kind: 'zookeeper' },
 };
 
 /** What the part after `scheme:` means for each kind. */
@@ -24,7 +26,26 @@ const LOCATION: Record<string, (rest: string) => TomlTable> = {
   rancher: (rest) => ({ api_host: rest }),
   redis: redisLocation,
   nats: natsLocation,
+  zookeeper: zookeeperLocation,
 };
+
+/** `[user:password@]host:port[,host:port...][/chroot]`, as a ZooKeeper connection string (the path is its chroot). */
+function zookeeperLocation(rest: string): TomlTable {
+  const out: TomlTable = {};
+  const at = rest.lastIndexOf('@');
+  if (at >= 0) {
+    const [user, ...pass] = rest.slice(0, at).split(':');
+    Object.assign(out, { username: decodeURIComponent(user), password: decodeURIComponent(pass.join(':')) });
+    rest = rest.slice(at + 1);
+  }
+  const slash = rest.indexOf('/');
+  if (slash >= 0) {
+    if (rest.slice(slash).replace(/\/+$/, '') !== '') out.chroot = rest.slice(slash);
+    rest = rest.slice(0, slash);
+  }
+  if (rest !== '') out.nodes = rest.split(',');
+  return out;
+}
 
 /** `[user:password@|token@]host:port[,host:port...]/bucket`. */
 function natsLocation(rest: string): TomlTable {
@@ -70,7 +91,7 @@ export function parseBackendUri(uri: string, common: { prefix?: string; keys?: r
   const scheme = m[1].toLowerCase();
   const alias = ALIASES[scheme];
   const def = findBackendDefinition(alias?.kind ?? scheme);
-  if (!def) throw new UsageError(`--backend ${uri}: unknown backend "${scheme}" (known: file, env, etcd, etcdv2, etcdv3, rancher, redis, nats, memory)`);
+  if (!def) throw new UsageError(`--backend ${uri}: unknown backend "${scheme}" (known: file, env, etcd, etcdv2, etcdv3, rancher, redis, nats, zookeeper, zk, memory)`);
   let rest = m[2].startsWith('//') ? m[2].slice(2) : m[2];
   const q = rest.indexOf('?');
   const query = q >= 0 ? new URLSearchParams(rest.slice(q + 1)) : new URLSearchParams();

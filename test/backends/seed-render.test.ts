@@ -14,6 +14,7 @@ import { startEtcd, v2Put, v3Client } from '../helpers/etcd.ts';
 import { natsWriter, startNats } from '../helpers/nats.ts';
 import { redisWriter, startRedis } from '../helpers/redis.ts';
 import { tempDir } from '../helpers/tmp.ts';
+import { startZooKeeper, zkWriter } from '../helpers/zookeeper.ts';
 import { engine } from '../template/render.ts';
 import { feedSpec, FeedDriver } from './conformance-driver.ts';
 import { backendContext } from './context.ts';
@@ -46,8 +47,8 @@ async function render(b: Backend): Promise<string> {
   }
 }
 
-test('the registrator seed template renders the same from etcd v3, etcd v2, redis, file and memory', async (t) => {
-  const [etcd, redis, dir] = await Promise.all([startEtcd(t), startRedis(t), tempDir(t, 'keyplate-seed')]);
+test('the registrator seed template renders the same from etcd v3, etcd v2, redis, zookeeper, file and memory', async (t) => {
+  const [etcd, redis, zk, dir] = await Promise.all([startEtcd(t), startRedis(t), startZooKeeper(t), tempDir(t, 'keyplate-seed')]);
   const kv = v3Client(t, etcd.clientUrl);
   const writeRedis = redisWriter(t, redis.node);
   const file = new FileStore(join(dir, 'services.yaml'));
@@ -56,6 +57,7 @@ test('the registrator seed template renders the same from etcd v3, etcd v2, redi
     await v2Put(etcd.clientUrl, k, v);
   }
   await writeRedis([...DATA].map(([k, v]) => ['SET', k, v]));
+  await zkWriter(t, zk.node)([...DATA].map(([key, value]) => ({ key, value })));
   await file.seed(DATA);
   const memory = openBackend('memory', 'memory', {}, backendContext()) as Backend & { set(k: string, v: string): void };
   for (const [k, v] of DATA) memory.set(k, v);
@@ -66,6 +68,7 @@ test('the registrator seed template renders the same from etcd v3, etcd v2, redi
   const others = {
     'etcd v2': openBackend('etcd', 'etcd2', { nodes: [etcd.clientUrl], version: 2 }, backendContext()),
     redis: openBackend('redis', 'redis', { nodes: [redis.node] }, backendContext()),
+    zookeeper: openBackend('zookeeper', 'zookeeper', { nodes: [zk.node] }, backendContext()),
     file: openBackend('file', 'file', { filepath: 'services.yaml' }, backendContext({ baseDir: dir })),
     memory,
   };
