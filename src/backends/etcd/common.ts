@@ -3,7 +3,7 @@
  * collapsing, node URL normalization, reconnect backoff and abortable waits.
  */
 import { BackendError } from '../../errors.ts';
-import type { RetryPolicy } from '../../schedule/schedule.ts';
+import type { Clock, RetryPolicy } from '../../schedule/schedule.ts';
 import { isUnder, normalizeKey, ROOT, type KeyPath } from '../../tree/keys.ts';
 import type { Snapshot, Unwatch, WatchEvent, WatchOptions } from '../contract.ts';
 
@@ -30,7 +30,10 @@ export interface EtcdConnection {
   readonly requestTimeoutMs: number;
   /** Client-side cap on one v2 long-poll; it is re-armed at the same index afterwards. */
   readonly longPollMs: number;
+  /** v3: a watch stream silent this long (a progress request included) is rebuilt on a fresh client. */
+  readonly watchdogMs: number;
   readonly backoff: RetryPolicy;
+  readonly clock: Clock;
 }
 
 /** Reconnect backoff of the watches: 100 ms doubling up to 5 s, with jitter. */

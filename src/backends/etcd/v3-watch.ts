@@ -6,6 +6,10 @@
  * restarts at the oldest revision etcd still has. We drive the raw stream ourselves because the
  * etcd3 package's Watcher resumes from the stream header revision, which can skip events while
  * it is still catching up.
+ *
+ * Watches always come back: a create etcd refuses (`canceled`, any reason; see v3-cancel.ts) is
+ * never dropped, and a watchdog (v3-watchdog.ts) rebuilds a stream that went silent on a fresh
+ * client within `watch_watchdog`.
  */
 import type { Etcd3, IDuplexStream, IEvent, IWatchRequest, IWatchResponse } from 'etcd3';
 import type { Logger } from 'pino';
@@ -13,9 +17,18 @@ import { BackendError, errorMessage } from '../../errors.ts';
 import { isUnder, normalizeKey, type KeyPath } from '../../tree/keys.ts';
 import { Retry } from '../../schedule/schedule.ts';
 import { prefixRange, safeEmit, toBackendError, type EtcdConnection } from './common.ts';
+import { classifyCancel } from './v3-cancel.ts';
+import { StreamWatchdog } from './v3-watchdog.ts';
 import type { KeyChange, Unwatch, WatchEvent, WatchOptions } from '../contract.ts';
 
 type Stream = IDuplexStream<IWatchRequest, IWatchResponse>;
+
+/** Where the hub gets its client: the API's current one, or a fresh one (new token, new connection). */
+export interface V3ClientSource {
+  client(): Promise<Etcd3>;
+  /** Drop the current client (closed) so the next `client()` builds a fresh one. */
+  renew(): Promise<void>;
+}
 
 interface Subscription {
   readonly onEvent: (e: WatchEvent) => void;
@@ -34,6 +47,10 @@ interface Target {
   next?: bigint;
   created: boolean;
   readonly sub: Subscription;
+  /** Set while etcd refuses this watcher (permission denied, …): the reason, and the retry timer. */
+  refused?: string;
+  retry?: Retry;
+  retryTimer?: NodeJS.Timeout;
 }
 
 export class V3WatchHub {
@@ -45,9 +62,14 @@ export class V3WatchHub {
   #state: 'idle' | 'connecting' | 'open' = 'idle';
   #timer?: NodeJS.Timeout;
   #closed = false;
+  /** Ids of the creates sent on the current stream and not answered yet, oldest first. */
+  #pending: number[] = [];
+  #watchdog?: StreamWatchdog;
+  /** The next connect builds a fresh client first (auth refused, or a silent stream). */
+  #renew = false;
 
   constructor(
-    private readonly client: Etcd3,
+    private readonly source: V3ClientSource,
     private readonly conn: EtcdConnection,
     private readonly logger: Logger,
   ) {
@@ -84,6 +106,7 @@ export class V3WatchHub {
     if (sub.closed) return;
     sub.closed = true;
     for (const t of sub.targets) {
+      clearTimeout(t.retryTimer);
       this.#targets.delete(t.id);
       if (this.#state === 'open' && t.created) this.#stream?.write({ cancel_request: { watch_id: t.id } });
     }
@@ -96,6 +119,10 @@ export class V3WatchHub {
     this.#generation++;
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = undefined;
+    this.#watchdog?.stop();
+    this.#watchdog = undefined;
+    for (const t of this.#targets.values()) clearTimeout(t.retryTimer);
+    this.#pending = [];
     endStream(this.#stream);
     this.#stream = undefined;
     this.#state = 'idle';
@@ -106,12 +133,18 @@ export class V3WatchHub {
     const gen = ++this.#generation;
     let stream: Stream;
     try {
-      stream = await this.client.watchClient.watch();
+      if (this.#renew) await this.source.renew();
+      this.#renew = false;
+      stream = await (await this.source.client()).watchClient.watch();
     } catch (e) {
       if (gen === this.#generation) this.#onDisconnect(e);
       return;
     }
-    stream.on('data', (r) => gen === this.#generation && this.#onData(r));
+    stream.on('data', (r: IWatchResponse) => {
+      if (gen !== this.#generation) return;
+      this.#watchdog?.activity();
+      this.#onData(r);
+    });
     stream.on('error', (e) => gen === this.#generation && this.#onDisconnect(e));
     stream.on('end', () => gen === this.#generation && this.#onDisconnect(new Error('watch stream ended')));
     if (gen !== this.#generation || this.#closed || this.#targets.size === 0) {
@@ -121,7 +154,19 @@ export class V3WatchHub {
     }
     this.#stream = stream;
     this.#state = 'open';
+    this.#watchdog = new StreamWatchdog({
+      timeoutMs: this.conn.watchdogMs,
+      clock: this.conn.clock,
+      probe: () => this.#stream?.write({ progress_request: {} }),
+      onSilent: (idle) => gen === this.#generation && this.#onSilent(idle),
+    });
+    this.#watchdog.start();
     for (const t of [...this.#targets.values()]) this.#create(t);
+  }
+
+  #onSilent(idleMs: number): void {
+    this.#renew = true;
+    this.#onDisconnect(new Error(`the watch stream said nothing for ${idleMs} ms, not even to a progress request (watch_watchdog): rebuilding it on a fresh connection`));
   }
 
   #assignId(t: Target): void {
@@ -131,8 +176,12 @@ export class V3WatchHub {
   }
 
   #create(t: Target): void {
+    clearTimeout(t.retryTimer);
+    t.retryTimer = undefined;
+    if (this.#state !== 'open') return;
     this.#assignId(t);
     t.created = false;
+    this.#pending.push(t.id);
     const { key, end } = prefixRange(t.prefix);
     const req: IWatchRequest['create_request'] = { key, range_end: end, watch_id: t.id };
     if (t.next !== undefined) req.start_revision = t.next.toString();
@@ -140,12 +189,14 @@ export class V3WatchHub {
   }
 
   #onData(res: IWatchResponse): void {
-    const t = this.#targets.get(Number(res.watch_id));
-    if (!t || t.sub.closed) return;
-    if (res.compact_revision && res.compact_revision !== '0') return this.#onCompacted(t, BigInt(res.compact_revision));
-    if (res.canceled) return this.#onDisconnect(new Error(`etcd canceled the watch on ${t.prefix}: ${res.cancel_reason || 'no reason given'}`));
+    const t = this.#targets.get(res.created ? this.#answered(Number(res.watch_id)) : Number(res.watch_id));
+    if (!t || t.sub.closed) return; // a progress report (id -1), or a watcher already gone
+    if (res.canceled || (res.compact_revision && res.compact_revision !== '0')) return this.#onCanceled(t, res);
     if (res.created) {
       t.created = true;
+      if (t.refused !== undefined) this.logger.info({ event: 'watch-accepted', prefix: t.prefix }, `etcd accepts the watch on ${t.prefix} again`);
+      t.refused = undefined;
+      t.retry = undefined;
       if (t.next === undefined) t.next = BigInt(res.header.revision) + 1n;
       this.#backoff.reset();
       this.#checkReady(t.sub);
@@ -169,17 +220,53 @@ export class V3WatchHub {
     if (changes.length > 0) this.#emit(t.sub, { type: 'change', revision: last.toString(), changes });
   }
 
+  /** The create a `created` response answers: its own id, or (id -1, a refusal) the oldest pending one. */
+  #answered(id: number): number {
+    const i = id === -1 ? 0 : this.#pending.indexOf(id);
+    if (i < 0 || i >= this.#pending.length) return id;
+    return this.#pending.splice(i, 1)[0];
+  }
+
+  #onCanceled(t: Target, res: IWatchResponse): void {
+    const reason = res.cancel_reason || 'no reason given';
+    const kind = classifyCancel(res);
+    if (kind === 'compacted') return this.#onCompacted(t, BigInt(res.compact_revision || '0'));
+    if (kind === 'auth') {
+      // The token rides on the stream: a fresh client (new token) and a new stream, with backoff.
+      this.logger.info({ event: 'watch-canceled', prefix: t.prefix, reason, action: 'renew-auth' }, 'etcd refused the watch for its auth token; renewing the token');
+      this.#renew = true;
+      return this.#onDisconnect(new Error(`etcd canceled the watch on ${t.prefix}: ${reason}`));
+    }
+    t.created = false;
+    t.retry ??= new Retry(this.conn.backoff);
+    const delay = t.retry.next();
+    const error = new BackendError(this.conn.name, `etcd refused the watch on ${t.prefix}: ${reason} (retrying)`, { retryable: true });
+    if (t.refused !== reason) {
+      this.logger.warn({ event: 'watch-canceled', prefix: t.prefix, reason, action: 'retry' }, `etcd refused the watch on ${t.prefix}; retrying with backoff`);
+    }
+    t.refused = reason;
+    if (!t.sub.inError) {
+      t.sub.inError = true;
+      this.#emit(t.sub, { type: 'error', error, willRetry: true });
+    }
+    t.sub.ready?.();
+    t.sub.ready = undefined;
+    t.retryTimer = setTimeout(() => this.#create(t), delay);
+    t.retryTimer.unref?.();
+  }
+
   #onCompacted(t: Target, compactRev: bigint): void {
     const wanted = t.next;
     this.logger.warn({ event: 'watch-compacted', prefix: t.prefix, compactRevision: compactRev.toString() }, 'etcd v3 watch history compacted: resync');
     // etcd has already dropped this watcher; restart it at the oldest revision it still has, so
     // replaying from there over the consumer's fresh read converges.
-    t.next = compactRev;
+    // (a "compacted" reason without a revision: resync and watch from now; the re-read covers the gap)
+    t.next = compactRev > 0n ? compactRev : undefined;
     this.#emit(t.sub, {
       type: 'resync',
       reason: `etcd v3 history for ${t.prefix} is compacted up to revision ${compactRev} (the watch needed ${wanted ?? 'now'})`,
     });
-    if (this.#state === 'open') this.#create(t);
+    this.#create(t);
   }
 
   #checkReady(sub: Subscription): void {

@@ -75,8 +75,12 @@ export class EtcdV3Api implements EtcdApi {
   }
 
   async watch(prefixes: readonly KeyPath[], onEvent: (e: WatchEvent) => void, opts: WatchOptions = {}): Promise<Unwatch> {
-    const client = await this.#connect(opts.signal);
-    this.#hub ??= new V3WatchHub(client, this.conn, this.logger);
+    await this.#connect(opts.signal);
+    this.#hub ??= new V3WatchHub(
+      { client: () => this.#connect(), renew: () => this.#renew() },
+      this.conn,
+      this.logger,
+    );
     return this.#hub.subscribe(collapsePrefixes(prefixes), onEvent, opts);
   }
 
@@ -86,6 +90,13 @@ export class EtcdV3Api implements EtcdApi {
     await this.#hub?.close();
     const client = await this.#client?.catch(() => undefined);
     client?.close();
+  }
+
+  /** Close the current client; the next call builds a fresh one (new auth token, new connections). */
+  async #renew(): Promise<void> {
+    const old = this.#client;
+    this.#client = undefined;
+    (await old?.catch(() => undefined))?.close();
   }
 
   #connect(signal?: AbortSignal): Promise<Etcd3> {
