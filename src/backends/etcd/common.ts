@@ -77,6 +77,32 @@ export function abortable<T>(work: Promise<T>, signal: AbortSignal | undefined, 
   });
 }
 
+/**
+ * `work` bounded by a deadline of `ms` (and by `signal`): it rejects with a BackendError that says
+ * "no answer within …" when the deadline passes first. The etcd3 client retries a failed attempt
+ * on its own (and fails over to another node), each attempt bounded by `request_timeout`; this
+ * caps the whole call, so a blackholed endpoint cannot multiply the wait.
+ */
+export function withDeadline<T>(
+  work: Promise<T>,
+  o: { readonly ms: number; readonly clock: Clock; readonly signal?: AbortSignal; readonly backend: string; readonly what: string },
+): Promise<T> {
+  const ac = new AbortController();
+  const timer = o.clock.setTimeout(() => ac.abort(new Error(`no answer within ${o.ms} ms`)), o.ms);
+  const onAbort = () => ac.abort(o.signal?.reason);
+  if (o.signal?.aborted) onAbort();
+  else o.signal?.addEventListener('abort', onAbort, { once: true });
+  return abortable(work, ac.signal, o.backend, o.what)
+    .catch((e: unknown) => {
+      if (ac.signal.aborted && !o.signal?.aborted) throw new BackendError(o.backend, `${o.what}: no answer within ${o.ms} ms (request_timeout)`, { cause: e, retryable: true });
+      throw e;
+    })
+    .finally(() => {
+      o.clock.clearTimeout(timer);
+      o.signal?.removeEventListener('abort', onAbort);
+    });
+}
+
 export function abortError(backend: string, what: string, signal: AbortSignal): BackendError {
   return new BackendError(backend, `${what}: aborted`, { cause: signal.reason, retryable: false });
 }
