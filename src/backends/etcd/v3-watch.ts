@@ -5,13 +5,10 @@
  * nothing applied twice. Compaction past that revision becomes a 'resync' and the watcher
  * restarts at the oldest revision etcd still has. We drive the raw stream ourselves because the
  * etcd3 package's Watcher resumes from the stream header revision, which can skip events while
- * it is still catching up.
- *
- * Watches always come back: a create etcd refuses (`canceled`, any reason; see v3-cancel.ts) is
- * never dropped, and a watchdog (v3-watchdog.ts) rebuilds a stream that went silent on a fresh
- * client within `watch_watchdog`.
+ * it is still catching up. Watches always come back: a create etcd refuses (any reason; see
+ * v3-cancel.ts) is never dropped, and a watchdog (v3-watchdog.ts) rebuilds a silent stream.
  */
-import type { Etcd3, IDuplexStream, IEvent, IWatchRequest, IWatchResponse } from 'etcd3';
+import type { IEvent, IWatchRequest, IWatchResponse } from 'etcd3';
 import type { Logger } from 'pino';
 import { BackendError, errorMessage } from '../../errors.ts';
 import { isUnder, normalizeKey, type KeyPath } from '../../tree/keys.ts';
@@ -19,16 +16,8 @@ import { Retry } from '../../schedule/schedule.ts';
 import { prefixRange, safeEmit, toBackendError, type EtcdConnection } from './common.ts';
 import { classifyCancel } from './v3-cancel.ts';
 import { StreamWatchdog } from './v3-watchdog.ts';
+import { endStream, parseSince, type V3ClientSource, type WatchStream } from './v3-stream.ts';
 import type { KeyChange, Unwatch, WatchEvent, WatchOptions } from '../contract.ts';
-
-type Stream = IDuplexStream<IWatchRequest, IWatchResponse>;
-
-/** Where the hub gets its client: the API's current one, or a fresh one (new token, new connection). */
-export interface V3ClientSource {
-  client(): Promise<Etcd3>;
-  /** Drop the current client (closed) so the next `client()` builds a fresh one. */
-  renew(): Promise<void>;
-}
 
 interface Subscription {
   readonly onEvent: (e: WatchEvent) => void;
@@ -58,7 +47,7 @@ export class V3WatchHub {
   readonly #backoff: Retry;
   #nextId = 1;
   #generation = 0;
-  #stream?: Stream;
+  #stream?: WatchStream;
   #state: 'idle' | 'connecting' | 'open' = 'idle';
   #timer?: NodeJS.Timeout;
   #closed = false;
@@ -131,7 +120,7 @@ export class V3WatchHub {
   async #connect(): Promise<void> {
     this.#state = 'connecting';
     const gen = ++this.#generation;
-    let stream: Stream;
+    let stream: WatchStream;
     try {
       if (this.#renew) await this.source.renew();
       this.#renew = false;
@@ -305,24 +294,5 @@ export class V3WatchHub {
   #emit(sub: Subscription, e: WatchEvent): void {
     if (sub.closed) return;
     safeEmit(sub.onEvent, e, (err) => this.logger.error({ err: errorMessage(err) }, 'etcd watch consumer threw'));
-  }
-}
-
-function parseSince(backend: string, since: string | undefined): bigint | undefined {
-  if (since === undefined) return undefined;
-  if (!/^\d+$/.test(since)) {
-    throw new BackendError(backend, `etcd v3 watch: "since" must be a revision number, got "${since}"`, { retryable: false });
-  }
-  return BigInt(since);
-}
-
-/** Half-close first: etcd3's own error hook only marks the host failed while the stream is writable. */
-function endStream(stream: Stream | undefined): void {
-  if (!stream) return;
-  try {
-    stream.end();
-    stream.cancel();
-  } catch {
-    // already closed
   }
 }
