@@ -13,6 +13,8 @@ import { BackendError, errorMessage } from '../errors.ts';
 import { addPrefix, isUnder, stripPrefix, type KeyPath } from '../tree/keys.ts';
 import { abortableSleep, untilAborted, backoff, DEFAULT_RETRY, systemClock, type Clock } from '../schedule/schedule.ts';
 import { MemoryTree } from '../tree/tree.ts';
+import { RepeatGate } from '../schedule/repeat.ts';
+import { logBackendError, logBackendRecovered } from './error-log.ts';
 
 /** Deltas delivered by the watch, with the revision of their batch. */
 interface Delta { readonly revision?: Revision; readonly changes: readonly KeyChange[] }
@@ -67,12 +69,14 @@ export class Feed {
   readonly #firstLoad = new Promise<void>((resolve) => (this.#markLoaded = resolve));
   readonly #logger: Logger;
   readonly #clock: Clock;
+  readonly #errors: RepeatGate;
 
   constructor(spec: BackendSpec, backend: Backend, logger: Logger, clock: Clock = systemClock) {
     this.spec = spec;
     this.backend = backend;
     this.#logger = logger;
     this.#clock = clock;
+    this.#errors = new RepeatGate(clock);
     const keys = spec.keys.length > 0 ? spec.keys : (['/'] as KeyPath[]);
     this.readPrefixes = keys.map((k) => addPrefix(k, spec.prefix));
     const extra = spec.watchKeys.map((k) => addPrefix(k, spec.prefix));
@@ -286,6 +290,7 @@ export class Feed {
     this.#lastSyncAt = this.#clock.now();
     this.#connected = true;
     this.#lastError = undefined;
+    logBackendRecovered(this.#errors, this.#logger);
   }
 
   #markError(e: unknown): void {
@@ -294,6 +299,6 @@ export class Feed {
     if (this.#connected) this.#lastSyncAt = this.#clock.now();
     this.#connected = false;
     this.#lastError = errorMessage(e);
-    this.#logger.warn({ event: 'backend-error', err: this.#lastError }, 'backend error');
+    logBackendError(this.#errors, this.#logger, this.#lastError);
   }
 }

@@ -60,7 +60,7 @@ describe('seed remco config', () => {
     assert.equal(b.watch, true);
     assert.equal(b.onetime, false);
     assert.equal(b.intervalMs, 60_000);
-    assert.deepEqual(b.options, { nodes: ['http://10.0.0.5:2379'], version: 'auto', requestTimeoutMs: 10_000, longPollMs: 60_000 });
+    assert.deepEqual(b.options, { nodes: ['http://10.0.0.5:2379'], version: 'auto', requestTimeoutMs: 10_000, longPollMs: 60_000, watchdogMs: 10_000 });
     assert.deepEqual(b.origin, { file: join(dir, 'config.toml'), line: 16 });
   });
 

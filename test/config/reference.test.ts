@@ -31,7 +31,7 @@ describe('docs/config-reference.md', () => {
     const { config, warnings } = await load(dir, {});
     assert.deepEqual(warnings, []);
     assert.deepEqual(config.resources.map((r) => r.name), ['haproxy', 'edge']);
-    assert.deepEqual(config.resources[0].backends[0].options, { nodes: ['http://127.0.0.1:2379'], version: 'auto', requestTimeoutMs: 10_000, longPollMs: 60_000 });
+    assert.deepEqual(config.resources[0].backends[0].options, { nodes: ['http://127.0.0.1:2379'], version: 'auto', requestTimeoutMs: 10_000, longPollMs: 60_000, watchdogMs: 10_000 });
     assert.deepEqual(config.resources[0].debounce, { minMs: 200, maxMs: 2000 });
   });
 });

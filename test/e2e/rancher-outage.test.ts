@@ -2,7 +2,9 @@
  * rancher-haproxy preset end to end, metadata outages: while the metadata service refuses
  * connections, answers 500, hangs, or lists no containers, every destination file stays
  * byte-identical (same content, same inode), HAProxy keeps serving, and a change made during the
- * outage is not applied. After recover(), that change and a new one are applied.
+ * outage is not applied. After recover(), that change and a new one are applied. A long outage
+ * logs its error once (rate limited: identical repeats are summarized at most once a minute) and
+ * its recovery once.
  */
 import assert from 'node:assert/strict';
 import { describe, it, type TestContext } from 'node:test';
@@ -53,6 +55,37 @@ describe('rancher-haproxy preset end to end: metadata outages', () => {
       });
     }
 
+    assert.equal(await kp.stop(), 0, kp.daemon.dump(-10));
+  });
+});
+
+describe('rancher-haproxy preset: a long metadata outage is logged once, not once per retry', () => {
+  it('logs the failure once while it repeats, and the recovery once', async (t: TestContext) => {
+    const app = await startBackend(t, 'app1');
+    const emu = await startEmulator(t, {});
+    addApp(emu, 'app1', 'web', app);
+    const kp = await startKeyplate(t, emu, { apiVersion: '2016-07-29', env: { RANCHER_POLL_INTERVAL: '1', LOG_LEVEL: 'debug' } });
+    await kp.daemon.waitEvent('haproxy-started');
+    const mark = kp.logs.length;
+    await emu.fail('refuse');
+    // Retried for a while: the interval re-read fails every second or so, the watch with backoff.
+    const failures = (n: number) =>
+      waitFor(() => kp.logs.slice(mark).filter((l) => l.event === 'backend-error').length >= n, {
+        timeoutMs: 60_000,
+        message: `${n} failed attempts during the outage`,
+      });
+    const warnings = () => kp.logs.slice(mark).filter((l) => (l.level ?? 0) >= 40);
+    await failures(6);
+    const early = warnings().length; // the first failure of each kind (read, watch): a few lines
+    assert.ok(early >= 1 && early <= 6, `${early} warnings at the start of the outage\n${kp.daemon.dump(mark)}`);
+    await failures(14);
+    assert.equal(warnings().length, early, `no new warning while the same errors repeat (8 more attempts)\n${kp.daemon.dump(mark)}`);
+
+    const back = kp.logs.length;
+    await emu.recover();
+    await kp.daemon.waitLog((l) => l.event === 'backend-recovered', { from: back, timeoutMs: 30_000, message: 'the recovery line' });
+    const recovered = kp.logs.slice(back).filter((l) => l.event === 'backend-recovered');
+    assert.ok(Number(recovered[0].failures) >= 8, 'the recovery line counts the failures');
     assert.equal(await kp.stop(), 0, kp.daemon.dump(-10));
   });
 });

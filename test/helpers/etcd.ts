@@ -10,7 +10,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
-import { Etcd3 } from 'etcd3';
+import { Etcd3, Range } from 'etcd3';
 import { waitFor } from './wait.ts';
 
 export const ETCD_BIN = '/usr/bin/etcd';
@@ -283,4 +283,32 @@ export async function enableAuth(t: After, url: string, user: string, password: 
   const client = new Etcd3({ hosts: [url], auth: { username: user, password } });
   t.after(() => client.close());
   return client;
+}
+
+/**
+ * Turn on etcd authentication as a careful operator does: a `root` user (returned, logged in) and
+ * `user`, whose only role may read `prefix`.
+ */
+export async function enableAuthForReader(
+  t: After,
+  url: string,
+  o: { readonly rootPassword: string; readonly user: string; readonly password: string; readonly prefix: string },
+): Promise<Etcd3> {
+  const admin = v3Client(t, url);
+  await admin.role('root').create();
+  await admin.user('root').create(o.rootPassword);
+  await admin.user('root').addRole('root');
+  const role = await admin.role(`${o.user}-read`).create();
+  await role.grant({ permission: 'Read', range: Range.prefix(o.prefix) });
+  await admin.user(o.user).create(o.password);
+  await admin.user(o.user).addRole(role);
+  await admin.auth.authEnable();
+  const root = new Etcd3({
+    hosts: [url],
+    auth: { username: 'root', password: o.rootPassword },
+    // every call bounded, so a test's waitFor can retry a call that met a restarting etcd
+    defaultCallOptions: (ctx) => (ctx.isStream ? {} : { deadline: Date.now() + 5_000 }),
+  });
+  t.after(() => root.close());
+  return root;
 }

@@ -90,6 +90,9 @@ export class EtcdBackend implements Backend {
       log.info({ event: 'etcd-api', version: 3, keys: n3 }, `etcd: using the v3 API (${n3} key(s) under ${where} in the v3 keyspace)`);
       return this.#keep(v3);
     }
+    if (typeof n3 !== 'number') {
+      log.warn({ event: 'etcd-api-probe-failed', version: 3, err: errorMessage(n3) }, `etcd: the v3 API did not answer (${errorMessage(n3)}); trying v2`);
+    }
     const v2 = await this.#api(2, signal);
     const n2 = await v2.countKeys(prefixes, signal).catch((e: unknown) => e as Error);
     if (typeof n2 === 'number' && n2 > 0) {

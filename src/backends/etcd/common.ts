@@ -3,7 +3,7 @@
  * collapsing, node URL normalization, reconnect backoff and abortable waits.
  */
 import { BackendError } from '../../errors.ts';
-import type { RetryPolicy } from '../../schedule/schedule.ts';
+import type { Clock, RetryPolicy } from '../../schedule/schedule.ts';
 import { isUnder, normalizeKey, ROOT, type KeyPath } from '../../tree/keys.ts';
 import type { Snapshot, Unwatch, WatchEvent, WatchOptions } from '../contract.ts';
 
@@ -30,7 +30,10 @@ export interface EtcdConnection {
   readonly requestTimeoutMs: number;
   /** Client-side cap on one v2 long-poll; it is re-armed at the same index afterwards. */
   readonly longPollMs: number;
+  /** v3: a watch stream silent this long (a progress request included) is rebuilt on a fresh client. */
+  readonly watchdogMs: number;
   readonly backoff: RetryPolicy;
+  readonly clock: Clock;
 }
 
 /** Reconnect backoff of the watches: 100 ms doubling up to 5 s, with jitter. */
@@ -72,6 +75,32 @@ export function abortable<T>(work: Promise<T>, signal: AbortSignal | undefined, 
       },
     );
   });
+}
+
+/**
+ * `work` bounded by a deadline of `ms` (and by `signal`): it rejects with a BackendError that says
+ * "no answer within …" when the deadline passes first. The etcd3 client retries a failed attempt
+ * on its own (and fails over to another node), each attempt bounded by `request_timeout`; this
+ * caps the whole call, so a blackholed endpoint cannot multiply the wait.
+ */
+export function withDeadline<T>(
+  work: Promise<T>,
+  o: { readonly ms: number; readonly clock: Clock; readonly signal?: AbortSignal; readonly backend: string; readonly what: string },
+): Promise<T> {
+  const ac = new AbortController();
+  const timer = o.clock.setTimeout(() => ac.abort(new Error(`no answer within ${o.ms} ms`)), o.ms);
+  const onAbort = () => ac.abort(o.signal?.reason);
+  if (o.signal?.aborted) onAbort();
+  else o.signal?.addEventListener('abort', onAbort, { once: true });
+  return abortable(work, ac.signal, o.backend, o.what)
+    .catch((e: unknown) => {
+      if (ac.signal.aborted && !o.signal?.aborted) throw new BackendError(o.backend, `${o.what}: no answer within ${o.ms} ms (request_timeout)`, { cause: e, retryable: true });
+      throw e;
+    })
+    .finally(() => {
+      o.clock.clearTimeout(timer);
+      o.signal?.removeEventListener('abort', onAbort);
+    });
 }
 
 export function abortError(backend: string, what: string, signal: AbortSignal): BackendError {

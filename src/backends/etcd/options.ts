@@ -7,7 +7,7 @@ import { resolve } from 'node:path';
 import { BackendError } from '../../errors.ts';
 import { child, failAt, type At } from '../../schema/document.ts';
 import type { SectionSchema } from '../../schema/types.ts';
-import type { RetryPolicy } from '../../schedule/schedule.ts';
+import { systemClock, type Clock, type RetryPolicy } from '../../schedule/schedule.ts';
 import { DEFAULT_BACKOFF, normalizeNodeUrl, type EtcdConnection } from './common.ts';
 
 export type EtcdVersion = 2 | 3 | 'auto';
@@ -22,8 +22,11 @@ export interface EtcdOptions {
   readonly clientCaKeys?: string;
   readonly requestTimeoutMs: number;
   readonly longPollMs: number;
+  readonly watchdogMs: number;
   /** Not a TOML option: tests shorten the reconnect backoff. */
   readonly backoff?: RetryPolicy;
+  /** Not a TOML option: tests drive the watchdog's time. */
+  readonly clock?: Clock;
 }
 
 export const DEFAULT_NODE = 'http://127.0.0.1:2379';
@@ -49,12 +52,25 @@ export const ETCD_OPTIONS: SectionSchema = {
     client_cert: { type: 'path', description: 'PEM client certificate for TLS (v3 only); relative to the config file.' },
     client_key: { type: 'path', secret: true, description: 'PEM private key for `client_cert` (v3 only); relative to the config file.' },
     client_ca_keys: { type: 'path', description: 'PEM CA bundle to verify the etcd servers (v3 only); relative to the config file.' },
-    request_timeout: { type: 'duration', default: 10, min: 0.001, description: 'How long one read (and one v3 probe) may take before it fails over or errors.' },
+    request_timeout: {
+      type: 'duration',
+      default: 10,
+      min: 0.001,
+      description:
+        'How long one call to etcd may take before it fails over or errors: a read, a v3 probe, authentication, opening a watch. `run --onetime` against an endpoint that never answers fails after about this long per API tried.',
+    },
     long_poll_timeout: {
       type: 'duration',
       default: 60,
       min: 0.001,
       description: 'v2 only: how long a watch long-poll is held before it is quietly re-armed at the same index (detects silently dead connections).',
+    },
+    watch_watchdog: {
+      type: 'duration',
+      default: 10,
+      min: 0.05,
+      description:
+        'v3 only: the longest a watch stream may stay silent. After half of it without a word, keyplate asks etcd for a progress report; with no answer by the end, the stream is rebuilt on a fresh connection and resumes from the last delivered revision.',
     },
   },
 };
@@ -72,6 +88,7 @@ export function finishEtcdOptions(v: Readonly<Record<string, unknown>>, at: At):
     version: parseVersion(v.version as string),
     requestTimeoutMs: v.request_timeout as number,
     longPollMs: v.long_poll_timeout as number,
+    watchdogMs: v.watch_watchdog as number,
   };
   // only what was written, so specs compare and print cleanly
   const written = { username: 'username', password: 'password', clientCert: 'client_cert', clientKey: 'client_key', clientCaKeys: 'client_ca_keys' } as const;
@@ -159,6 +176,8 @@ export async function buildConnection(
     tls,
     requestTimeoutMs: opts.requestTimeoutMs,
     longPollMs: opts.longPollMs,
+    watchdogMs: opts.watchdogMs,
     backoff: opts.backoff ?? DEFAULT_BACKOFF,
+    clock: opts.clock ?? systemClock,
   };
 }

@@ -1,23 +1,21 @@
 /**
- * etcd v3 watches: one gRPC watch stream per backend, shared by every subscription, carrying one
- * etcd watcher per subscription (client-assigned watch ids) over the byte range that spans all its
- * prefixes, filtered here: one watcher delivers in revision order, where one per prefix would
- * interleave their catch-up events and let a resume revision skip a change of another prefix. Each watcher tracks the next revision it
- * needs, so after a disconnect it resumes from the last DELIVERED revision + 1: nothing lost,
- * nothing applied twice. Compaction past that revision becomes a 'resync' and the watcher
- * restarts at the oldest revision etcd still has. We drive the raw stream ourselves because the
- * etcd3 package's Watcher resumes from the stream header revision, which can skip events while
- * it is still catching up.
+ * etcd v3 watches: one gRPC watch stream per backend, shared by every subscription; one etcd
+ * watcher per subscription (client-assigned ids) over the byte range spanning its prefixes,
+ * filtered here, so changes arrive in revision order. Each watcher resumes after a disconnect from
+ * the last DELIVERED revision + 1 (the etcd3 package's Watcher resumes from the header revision,
+ * which can skip events); compaction past it becomes a 'resync'. A create etcd refuses is never
+ * dropped (v3-cancel.ts), and a watchdog (v3-watchdog.ts) rebuilds a silent stream.
  */
-import type { Etcd3, IDuplexStream, IEvent, IWatchRequest, IWatchResponse } from 'etcd3';
+import type { IEvent, IWatchRequest, IWatchResponse } from 'etcd3';
 import type { Logger } from 'pino';
 import { BackendError, errorMessage } from '../../errors.ts';
 import { isUnder, normalizeKey, type KeyPath } from '../../tree/keys.ts';
 import { Retry } from '../../schedule/schedule.ts';
-import { prefixRange, safeEmit, toBackendError, type EtcdConnection } from './common.ts';
+import { safeEmit, toBackendError, type EtcdConnection } from './common.ts';
+import { classifyCancel } from './v3-cancel.ts';
+import { StreamWatchdog } from './v3-watchdog.ts';
+import { endStream, parseSince, spanningRange, type V3ClientSource, type WatchStream } from './v3-stream.ts';
 import type { KeyChange, Unwatch, WatchEvent, WatchOptions } from '../contract.ts';
-
-type Stream = IDuplexStream<IWatchRequest, IWatchResponse>;
 
 interface Subscription {
   readonly onEvent: (e: WatchEvent) => void;
@@ -41,6 +39,10 @@ interface Target {
   next?: bigint;
   created: boolean;
   readonly sub: Subscription;
+  /** Set while etcd refuses this watcher (permission denied, …): the reason, and the retry timer. */
+  refused?: string;
+  retry?: Retry;
+  retryTimer?: NodeJS.Timeout;
 }
 
 export class V3WatchHub {
@@ -48,13 +50,18 @@ export class V3WatchHub {
   readonly #backoff: Retry;
   #nextId = 1;
   #generation = 0;
-  #stream?: Stream;
+  #stream?: WatchStream;
   #state: 'idle' | 'connecting' | 'open' = 'idle';
   #timer?: NodeJS.Timeout;
   #closed = false;
+  /** Ids of the creates sent on the current stream and not answered yet, oldest first. */
+  #pending: number[] = [];
+  #watchdog?: StreamWatchdog;
+  /** The next connect builds a fresh client first (auth refused, or a silent stream). */
+  #renew = false;
 
   constructor(
-    private readonly client: Etcd3,
+    private readonly source: V3ClientSource,
     private readonly conn: EtcdConnection,
     private readonly logger: Logger,
   ) {
@@ -89,6 +96,7 @@ export class V3WatchHub {
     if (sub.closed) return;
     sub.closed = true;
     for (const t of sub.targets) {
+      clearTimeout(t.retryTimer);
       this.#targets.delete(t.id);
       if (this.#state === 'open' && t.created) this.#stream?.write({ cancel_request: { watch_id: t.id } });
     }
@@ -101,6 +109,10 @@ export class V3WatchHub {
     this.#generation++;
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = undefined;
+    this.#watchdog?.stop();
+    this.#watchdog = undefined;
+    for (const t of this.#targets.values()) clearTimeout(t.retryTimer);
+    this.#pending = [];
     endStream(this.#stream);
     this.#stream = undefined;
     this.#state = 'idle';
@@ -109,14 +121,20 @@ export class V3WatchHub {
   async #connect(): Promise<void> {
     this.#state = 'connecting';
     const gen = ++this.#generation;
-    let stream: Stream;
+    let stream: WatchStream;
     try {
-      stream = await this.client.watchClient.watch();
+      if (this.#renew) await this.source.renew();
+      this.#renew = false;
+      stream = await (await this.source.client()).watchClient.watch();
     } catch (e) {
       if (gen === this.#generation) this.#onDisconnect(e);
       return;
     }
-    stream.on('data', (r) => gen === this.#generation && this.#onData(r));
+    stream.on('data', (r: IWatchResponse) => {
+      if (gen !== this.#generation) return;
+      this.#watchdog?.activity();
+      this.#onData(r);
+    });
     stream.on('error', (e) => gen === this.#generation && this.#onDisconnect(e));
     stream.on('end', () => gen === this.#generation && this.#onDisconnect(new Error('watch stream ended')));
     if (gen !== this.#generation || this.#closed || this.#targets.size === 0) {
@@ -126,7 +144,19 @@ export class V3WatchHub {
     }
     this.#stream = stream;
     this.#state = 'open';
+    this.#watchdog = new StreamWatchdog({
+      timeoutMs: this.conn.watchdogMs,
+      clock: this.conn.clock,
+      probe: () => this.#stream?.write({ progress_request: {} }),
+      onSilent: (idle) => gen === this.#generation && this.#onSilent(idle),
+    });
+    this.#watchdog.start();
     for (const t of [...this.#targets.values()]) this.#create(t);
+  }
+
+  #onSilent(idleMs: number): void {
+    this.#renew = true;
+    this.#onDisconnect(new Error(`the watch stream said nothing for ${idleMs} ms, not even to a progress request (watch_watchdog): rebuilding it on a fresh connection`));
   }
 
   #assignId(t: Target): void {
@@ -136,8 +166,12 @@ export class V3WatchHub {
   }
 
   #create(t: Target): void {
+    clearTimeout(t.retryTimer);
+    t.retryTimer = undefined;
+    if (this.#state !== 'open') return;
     this.#assignId(t);
     t.created = false;
+    this.#pending.push(t.id);
     const { key, end } = t.range;
     const req: IWatchRequest['create_request'] = { key, range_end: end, watch_id: t.id };
     if (t.next !== undefined) req.start_revision = t.next.toString();
@@ -145,12 +179,14 @@ export class V3WatchHub {
   }
 
   #onData(res: IWatchResponse): void {
-    const t = this.#targets.get(Number(res.watch_id));
-    if (!t || t.sub.closed) return;
-    if (res.compact_revision && res.compact_revision !== '0') return this.#onCompacted(t, BigInt(res.compact_revision));
-    if (res.canceled) return this.#onDisconnect(new Error(`etcd canceled the watch on ${t.prefix}: ${res.cancel_reason || 'no reason given'}`));
+    const t = this.#targets.get(res.created ? this.#answered(Number(res.watch_id)) : Number(res.watch_id));
+    if (!t || t.sub.closed) return; // a progress report (id -1), or a watcher already gone
+    if (res.canceled || (res.compact_revision && res.compact_revision !== '0')) return this.#onCanceled(t, res);
     if (res.created) {
       t.created = true;
+      if (t.refused !== undefined) this.logger.info({ event: 'watch-accepted', prefix: t.prefix }, `etcd accepts the watch on ${t.prefix} again`);
+      t.refused = undefined;
+      t.retry = undefined;
       if (t.next === undefined) t.next = BigInt(res.header.revision) + 1n;
       this.#backoff.reset();
       this.#checkReady(t.sub);
@@ -174,17 +210,53 @@ export class V3WatchHub {
     if (changes.length > 0) this.#emit(t.sub, { type: 'change', revision: last.toString(), changes });
   }
 
+  /** The create a `created` response answers: its own id, or (id -1, a refusal) the oldest pending one. */
+  #answered(id: number): number {
+    const i = id === -1 ? 0 : this.#pending.indexOf(id);
+    if (i < 0 || i >= this.#pending.length) return id;
+    return this.#pending.splice(i, 1)[0];
+  }
+
+  #onCanceled(t: Target, res: IWatchResponse): void {
+    const reason = res.cancel_reason || 'no reason given';
+    const kind = classifyCancel(res);
+    if (kind === 'compacted') return this.#onCompacted(t, BigInt(res.compact_revision || '0'));
+    if (kind === 'auth') {
+      // The token rides on the stream: a fresh client (new token) and a new stream, with backoff.
+      this.logger.info({ event: 'watch-canceled', prefix: t.prefix, reason, action: 'renew-auth' }, 'etcd refused the watch for its auth token; renewing the token');
+      this.#renew = true;
+      return this.#onDisconnect(new Error(`etcd canceled the watch on ${t.prefix}: ${reason}`));
+    }
+    t.created = false;
+    t.retry ??= new Retry(this.conn.backoff);
+    const delay = t.retry.next();
+    const error = new BackendError(this.conn.name, `etcd refused the watch on ${t.prefix}: ${reason} (retrying)`, { retryable: true });
+    if (t.refused !== reason) {
+      this.logger.warn({ event: 'watch-canceled', prefix: t.prefix, reason, action: 'retry' }, `etcd refused the watch on ${t.prefix}; retrying with backoff`);
+    }
+    t.refused = reason;
+    if (!t.sub.inError) {
+      t.sub.inError = true;
+      this.#emit(t.sub, { type: 'error', error, willRetry: true });
+    }
+    t.sub.ready?.();
+    t.sub.ready = undefined;
+    t.retryTimer = setTimeout(() => this.#create(t), delay);
+    t.retryTimer.unref?.();
+  }
+
   #onCompacted(t: Target, compactRev: bigint): void {
     const wanted = t.next;
     this.logger.warn({ event: 'watch-compacted', prefix: t.prefix, compactRevision: compactRev.toString() }, 'etcd v3 watch history compacted: resync');
     // etcd has already dropped this watcher; restart it at the oldest revision it still has, so
     // replaying from there over the consumer's fresh read converges.
-    t.next = compactRev;
+    // (a "compacted" reason without a revision: resync and watch from now; the re-read covers the gap)
+    t.next = compactRev > 0n ? compactRev : undefined;
     this.#emit(t.sub, {
       type: 'resync',
       reason: `etcd v3 history for ${t.prefix} is compacted up to revision ${compactRev} (the watch needed ${wanted ?? 'now'})`,
     });
-    if (this.#state === 'open') this.#create(t);
+    this.#create(t);
   }
 
   #checkReady(sub: Subscription): void {
@@ -223,39 +295,5 @@ export class V3WatchHub {
   #emit(sub: Subscription, e: WatchEvent): void {
     if (sub.closed) return;
     safeEmit(sub.onEvent, e, (err) => this.logger.error({ err: errorMessage(err) }, 'etcd watch consumer threw'));
-  }
-}
-
-/** The smallest byte range covering every prefix's range (an empty end means "to the last key"). */
-export function spanningRange(prefixes: readonly KeyPath[]): { key: Buffer; end: Buffer } {
-  const ranges = prefixes.map(prefixRange);
-  let { key, end } = ranges[0];
-  for (const r of ranges.slice(1)) {
-    if (Buffer.compare(r.key, key) < 0) key = r.key;
-    if (isToEnd(end) || isToEnd(r.end)) end = Buffer.from([0]);
-    else if (Buffer.compare(r.end, end) > 0) end = r.end;
-  }
-  return { key, end };
-}
-
-/** etcd's range_end "\0": every key from `key` on. */
-const isToEnd = (end: Buffer) => end.length === 1 && end[0] === 0;
-
-function parseSince(backend: string, since: string | undefined): bigint | undefined {
-  if (since === undefined) return undefined;
-  if (!/^\d+$/.test(since)) {
-    throw new BackendError(backend, `etcd v3 watch: "since" must be a revision number, got "${since}"`, { retryable: false });
-  }
-  return BigInt(since);
-}
-
-/** Half-close first: etcd3's own error hook only marks the host failed while the stream is writable. */
-function endStream(stream: Stream | undefined): void {
-  if (!stream) return;
-  try {
-    stream.end();
-    stream.cancel();
-  } catch {
-    // already closed
   }
 }

@@ -10,6 +10,7 @@ import { isUnder, normalizeKey, type KeyPath } from '../../tree/keys.ts';
 import {
   abortable,
   collapsePrefixes,
+  withDeadline,
   prefixRange,
   toBackendError,
   type EtcdApi,
@@ -43,7 +44,7 @@ export class EtcdV3Api implements EtcdApi {
     for (let i = 0; i < wanted.length; i += OPS_PER_TXN) {
       const chunk = wanted.slice(i, i + OPS_PER_TXN);
       const ops: IRequestOp[] = chunk.map((p) => ({ request_range: rangeRequest(p, revision) }));
-      const res = await abortable(client.kv.txn({ success: ops }), signal, this.conn.name, 'etcd v3 read').catch(
+      const res = await this.#bounded(client.kv.txn({ success: ops }), signal, 'etcd v3 read').catch(
         (e: unknown) => {
           throw toBackendError(this.conn.name, `etcd v3 read of ${chunk.join(', ')}`, e);
         },
@@ -66,7 +67,7 @@ export class EtcdV3Api implements EtcdApi {
     for (const p of wanted) {
       // keys_only + filter: a count_only range would also count siblings like `/app-x`.
       const req: IRangeRequest = { ...rangeRequest(p, undefined), keys_only: true };
-      const res = await abortable(client.kv.range(req), signal, this.conn.name, 'etcd v3 probe').catch((e: unknown) => {
+      const res = await this.#bounded(client.kv.range(req), signal, 'etcd v3 probe').catch((e: unknown) => {
         throw toBackendError(this.conn.name, `etcd v3 probe of ${p}`, e);
       });
       for (const kv of res.kvs) if (isUnder(normalizeKey(kv.key.toString()), p)) total++;
@@ -75,8 +76,12 @@ export class EtcdV3Api implements EtcdApi {
   }
 
   async watch(prefixes: readonly KeyPath[], onEvent: (e: WatchEvent) => void, opts: WatchOptions = {}): Promise<Unwatch> {
-    const client = await this.#connect(opts.signal);
-    this.#hub ??= new V3WatchHub(client, this.conn, this.logger);
+    await this.#connect(opts.signal);
+    this.#hub ??= new V3WatchHub(
+      { client: () => this.#connect(), renew: () => this.#renew() },
+      this.conn,
+      this.logger,
+    );
     return this.#hub.subscribe(collapsePrefixes(prefixes), onEvent, opts);
   }
 
@@ -86,6 +91,20 @@ export class EtcdV3Api implements EtcdApi {
     await this.#hub?.close();
     const client = await this.#client?.catch(() => undefined);
     client?.close();
+  }
+
+  /** One call: each attempt of the client is bounded by request_timeout, the whole call by
+   *  request_timeout per node (the client fails over between attempts). */
+  #bounded<T>(work: Promise<T>, signal: AbortSignal | undefined, what: string): Promise<T> {
+    const ms = this.conn.requestTimeoutMs * Math.max(1, this.conn.nodes.length);
+    return withDeadline(work, { ms, clock: this.conn.clock, signal, backend: this.conn.name, what });
+  }
+
+  /** Close the current client; the next call builds a fresh one (new auth token, new connections). */
+  async #renew(): Promise<void> {
+    const old = this.#client;
+    this.#client = undefined;
+    (await old?.catch(() => undefined))?.close();
   }
 
   #connect(signal?: AbortSignal): Promise<Etcd3> {

@@ -9,6 +9,7 @@
 import type { Logger } from 'pino';
 import { BackendError, errorMessage } from '../../errors.ts';
 import { abortableSleep, backoff, systemClock, type Clock, type RetryPolicy } from '../../schedule/schedule.ts';
+import { RepeatGate } from '../../schedule/repeat.ts';
 import type { MetadataClient } from './http.ts';
 import type { Revision, WatchEvent } from '../contract.ts';
 
@@ -52,6 +53,7 @@ export async function watchVersion(
   let longPoll = o.longPoll;
   let quick = 0;
   let failures = 0;
+  const gate = new RepeatGate(clock);
   while (!signal.aborted) {
     try {
       let next: string;
@@ -75,6 +77,7 @@ export async function watchVersion(
       if (failures > 0) {
         o.logger.info({ event: 'watch-reconnected', failures }, 'rancher metadata reachable again');
         failures = 0;
+        gate.recovered();
         emit({ type: 'connected' });
       }
       if (version !== undefined && next !== version) emit({ type: 'change', revision: next });
@@ -86,7 +89,10 @@ export async function watchVersion(
       emit({ type: 'error', error, willRetry: error.retryable });
       if (!error.retryable) return;
       const delay = backoff(rancherRetry(o.backoffMaxMs), failures - 1, o.random) ?? o.backoffMaxMs;
-      o.logger.warn({ event: 'watch-failed', err: error.message, failures, retryInMs: Math.round(delay) }, 'rancher watch failed, retrying');
+      // The feed logs the outage (once, then a summary a minute): only a new kind of failure is a warning here.
+      const fields = { event: 'watch-failed', err: error.message, failures, retryInMs: Math.round(delay) };
+      if (gate.failed(error.message).log === 'full') o.logger.warn(fields, 'rancher watch failed, retrying');
+      else o.logger.debug(fields, 'rancher watch failed again, retrying');
       await abortableSleep(delay, signal, clock).catch(() => undefined);
     }
   }
