@@ -147,6 +147,8 @@ function formatArg(verb: string, v: unknown, spec: Spec): string {
       return bad(verb, v);
     case 't':
       return typeof v === 'boolean' ? pad(String(v), spec, false) : bad(verb, v);
+    case 'U':
+      return isInt ? pad(`U+${(v as number).toString(16).toUpperCase().padStart(4, '0')}`, spec, false) : bad(verb, v);
     case 'c':
       return isInt ? pad(String.fromCodePoint(v as number), spec, false) : bad(verb, v);
     default:

@@ -5,6 +5,8 @@
  * `null` is nil. Plain objects are maps, a KVPair is confd's `memkv.KVPair` struct.
  */
 
+import { GoTime } from '../gotime.ts';
+
 export class GoFloat {
   constructor(readonly value: number) {}
   toJSON(): number {
@@ -44,6 +46,7 @@ export function typeName(v: unknown): string {
     return '[]interface {}';
   }
   if (isMap(v)) return 'map[string]interface {}';
+  if (v instanceof GoTime) return 'time.Time';
   return (v as object).constructor?.name ?? 'struct';
 }
 
