@@ -23,7 +23,7 @@ export async function checkCommand(io: CliIo, flags: CheckFlags, signal?: AbortS
     for (const t of r.templates) {
       templates++;
       try {
-        engine.compileFile(t.src, r.name);
+        engine.compileFile(t.src, r.name, t.engine);
       } catch (e) {
         broken.push(e);
       }

@@ -123,9 +123,12 @@ export function createTemplateEngine(opts: TemplateEngineOptions): TemplateEngin
     const dns = new DnsCache();
     const at = now();
     const check = input.allowMultiline !== true ? makeOutputCheck(input.tree) : undefined;
+    // The dot is the resource's vars; without any it is nil, as in confd (`{{.}}` is `<no value>`).
+    const vars = input.vars?.vars;
+    const dot = vars !== null && typeof vars === 'object' && Object.keys(vars).length > 0 ? vars : undefined;
     for (let pass = 1; ; pass++) {
       input.signal?.throwIfAborted();
-      const out = goEngine.render(source, file, { resource: input.resource, tree: input.tree, dot: input.vars?.vars, missingKeys: input.missingKeys, dns, now: at, check });
+      const out = goEngine.render(source, file, { resource: input.resource, tree: input.tree, dot, missingKeys: input.missingKeys, dns, now: at, check });
       if (dns.pendingCount === 0) return out;
       if (pass >= maxPasses) {
         throw new TemplateError(input.resource, { template: file }, `DNS lookups still unresolved after ${maxPasses} render passes`);
