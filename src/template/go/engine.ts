@@ -18,6 +18,8 @@ import { goFunctions, GO_FUNCTION_NAMES } from './functions.ts';
 import { parseTemplate, type TemplateSet } from './parser.ts';
 import { formatParser } from './printf.ts';
 
+const BREAK = /[\r\n\0]/;
+
 export interface GoRenderInput {
   readonly resource: string;
   readonly tree: KeyTree;
@@ -61,7 +63,7 @@ export function createGoEngine(statics: Readonly<Record<string, TemplateFn>>): G
       const funcs = goFunctions({ statics, tree: input.tree, missingKeys: input.missingKeys, dns: input.dns, now: input.now, parseFormat });
       const check = input.check;
       const output = check === undefined ? undefined : (_v: unknown, text: string): string => {
-        if (text.includes('\n') || text.includes('\r') || text.includes('\0')) check(text);
+        if (BREAK.test(text)) check(text);
         return text;
       };
       try {

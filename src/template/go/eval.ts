@@ -13,6 +13,8 @@ export const MISSING: unique symbol = Symbol('missing');
 type Final = unknown;
 const GO_TYPE: Record<Param, string> = { s: 'string', i: 'int', b: 'bool', a: 'interface {}' };
 const CONTROL: ReadonlySet<string> = new Set(['if', 'with', 'range', 'template', 'action', 'list', 'text', 'break', 'continue']);
+/** A command with no arguments besides its first word. */
+const NO_ARGS: readonly Arg[] = Object.freeze([]);
 const METHOD: GoFunc = { fn: () => undefined, params: [], variadic: 'a' };
 
 export interface Var {
@@ -101,12 +103,13 @@ export class Evaluator {
       if (args.length > 0) this.notAFunction(args, final);
       return value;
     }
-    return this.evalFieldChain(dot, value, v, v.idents.slice(1), args, final);
+    return this.evalFieldChain(dot, value, v, v.idents, args, final, 1);
   }
 
-  evalFieldChain(dot: unknown, receiver: unknown, node: Arg, idents: readonly string[], args: readonly Arg[], final: Final): unknown {
+  /** Evaluate `idents[from…]` on `receiver`; the last one gets the command's arguments. */
+  evalFieldChain(dot: unknown, receiver: unknown, node: Arg, idents: readonly string[], args: readonly Arg[], final: Final, from = 0): unknown {
     const n = idents.length;
-    for (let i = 0; i < n - 1; i++) receiver = this.evalField(dot, idents[i], node, [], MISSING, receiver);
+    for (let i = from; i < n - 1; i++) receiver = this.evalField(dot, idents[i], node, NO_ARGS, MISSING, receiver);
     return this.evalField(dot, idents[n - 1], node, args, final, receiver);
   }
 
@@ -114,14 +117,14 @@ export class Evaluator {
     if (receiver === undefined) return undefined;
     if (receiver === null) this.errorf(node, `nil pointer evaluating interface {}.${name}`);
     const hasArgs = args.length > 1 || final !== MISSING;
-    if (isMap(receiver)) {
-      if (hasArgs) this.errorf(node, `${name} is not a method but has arguments`);
-      return Object.prototype.hasOwnProperty.call(receiver, name) ? receiver[name] : undefined;
-    }
     if (isKV(receiver)) {
       if (name !== 'Key' && name !== 'Value') this.errorf(node, `can't evaluate field ${name} in type memkv.KVPair`);
       if (hasArgs) this.errorf(node, `${name} has arguments but cannot be invoked as function`);
       return receiver[name];
+    }
+    if (isMap(receiver)) {
+      if (hasArgs) this.errorf(node, `${name} is not a method but has arguments`);
+      return Object.prototype.hasOwnProperty.call(receiver, name) ? receiver[name] : undefined;
     }
     if (receiver instanceof Map) {
       if (hasArgs) this.errorf(node, `${name} is not a method but has arguments`);
@@ -131,7 +134,7 @@ export class Evaluator {
       const member = (receiver as Record<string, unknown>)[name];
       if (typeof member === 'function' && /^[A-Z]/.test(name)) {
         const method: GoFunc = { ...METHOD, fn: (...a: unknown[]) => (member as (...x: unknown[]) => unknown).apply(receiver, a) };
-        return this.evalCall(dot, method, node, name, args.slice(1), final);
+        return this.evalCall(dot, method, node, name, args, final);
       }
       if (member !== undefined && Object.prototype.hasOwnProperty.call(receiver, name)) {
         if (hasArgs) this.errorf(node, `${name} has arguments but cannot be invoked as function`);
@@ -144,34 +147,57 @@ export class Evaluator {
   evalFunction(dot: unknown, node: Extract<Arg, { t: 'ident' }>, args: readonly Arg[], final: Final): unknown {
     const fn = this.funcs.get(node.name);
     if (fn === undefined) this.errorf(node, `"${node.name}" is not a defined function`);
-    return this.evalCall(dot, fn, node, node.name, args.slice(1), final);
+    return this.evalCall(dot, fn, node, node.name, args, final);
   }
 
+  /** Call `fn` with `args[1…]` (args[0] names the function or method) and the pipeline's `final`. */
   evalCall(dot: unknown, fn: GoFunc, node: Arg, name: string, args: readonly Arg[], final: Final): unknown {
-    const numIn = args.length + (final !== MISSING ? 1 : 0);
-    const fixed = fn.params.length;
+    const given = args.length > 0 ? args.length - 1 : 0;
+    const numIn = given + (final !== MISSING ? 1 : 0);
+    const params = fn.params;
+    const fixed = params.length;
     if (fn.variadic !== undefined ? numIn < fixed : numIn !== fixed) {
       this.errorf(node, `wrong number of args for ${name}: want ${fn.variadic !== undefined ? 'at least ' : ''}${fixed} got ${numIn}`);
     }
-    const param = (i: number): Param => (i < fixed ? fn.params[i] : fn.variadic!);
     if ((name === 'and' || name === 'or') && fn === this.funcs.get(name)) {
       let v: unknown;
-      for (const a of args) {
-        v = this.evalArg(dot, 'a', a);
+      for (let i = 1; i < args.length; i++) {
+        v = this.evalArg(dot, 'a', args[i]);
         if (truth(v) === (name === 'or')) return v;
       }
       if (final !== MISSING) v = this.validate(final, 'a', node);
       return v;
     }
-    const argv: unknown[] = new Array(numIn);
-    for (let i = 0; i < args.length; i++) argv[i] = this.evalArg(dot, param(i), args[i]);
-    if (final !== MISSING) argv[args.length] = this.validate(final, param(args.length), node);
+    // Up to three arguments: evaluated into locals and passed directly, no argument array
+    // (templates call functions a lot). Arguments are evaluated before the call, outside its try.
+    let a0: unknown, a1: unknown, a2: unknown;
+    let argv: unknown[] | undefined;
+    if (numIn > 3) {
+      argv = new Array(numIn);
+      for (let i = 0; i < numIn; i++) argv[i] = this.argAt(dot, fn, node, args, given, final, i);
+    } else {
+      if (numIn > 0) a0 = this.argAt(dot, fn, node, args, given, final, 0);
+      if (numIn > 1) a1 = this.argAt(dot, fn, node, args, given, final, 1);
+      if (numIn > 2) a2 = this.argAt(dot, fn, node, args, given, final, 2);
+    }
     try {
-      return fn.fn(...argv);
+      switch (numIn) {
+        case 0: return fn.fn();
+        case 1: return fn.fn(a0);
+        case 2: return fn.fn(a0, a1);
+        case 3: return fn.fn(a0, a1, a2);
+        default: return fn.fn.apply(undefined, argv!);
+      }
     } catch (e) {
       const msg = e instanceof Error ? e.message : String(e);
       this.errorf(node, `error calling ${name}: ${msg.startsWith(`${name}: `) ? msg.slice(name.length + 2) : msg}`, e);
     }
+  }
+
+  /** Argument `i` of a call: from the command's words, the last one from the pipeline. */
+  argAt(dot: unknown, fn: GoFunc, node: Arg, args: readonly Arg[], given: number, final: Final, i: number): unknown {
+    const typ = i < fn.params.length ? fn.params[i] : fn.variadic;
+    return i < given ? this.evalArg(dot, typ, args[i + 1]) : this.validate(final, typ, node);
   }
 
   validate(value: unknown, typ: Param | undefined, node: Arg): unknown {
@@ -194,11 +220,11 @@ export class Evaluator {
       case 'nil':
         if (typ === 'a' || typ === undefined) return null;
         this.errorf(n, `cannot assign nil to ${GO_TYPE[typ]}`);
-      case 'field': return this.validate(this.evalFieldChain(dot, dot, n, n.idents, [n], MISSING), typ, n);
-      case 'var': return this.validate(this.evalVariable(dot, n, [], MISSING), typ, n);
+      case 'field': return this.validate(this.evalFieldChain(dot, dot, n, n.idents, NO_ARGS, MISSING), typ, n);
+      case 'var': return this.validate(this.evalVariable(dot, n, NO_ARGS, MISSING), typ, n);
       case 'pipe': return this.validate(this.evalPipeline(dot, n), typ, n);
-      case 'ident': return this.validate(this.evalFunction(dot, n, [n], MISSING), typ, n);
-      case 'chain': return this.validate(this.evalChain(dot, n, [], MISSING), typ, n);
+      case 'ident': return this.validate(this.evalFunction(dot, n, NO_ARGS, MISSING), typ, n);
+      case 'chain': return this.validate(this.evalChain(dot, n, NO_ARGS, MISSING), typ, n);
     }
     switch (typ) {
       case 'b':

@@ -46,9 +46,11 @@ class Executor extends Evaluator {
 
   walk(dot: unknown, node: Node): void {
     switch (node.t) {
-      case 'list':
-        for (const n of node.nodes) this.walk(dot, n);
+      case 'list': {
+        const nodes = node.nodes;
+        for (let i = 0; i < nodes.length; i++) this.walk(dot, nodes[i]);
         return;
+      }
       case 'text':
         this.out += node.text;
         return;
@@ -72,7 +74,7 @@ class Executor extends Evaluator {
         const v = this.evalPipeline(dot, node.pipe);
         if (truth(v)) this.walk(node.t === 'with' ? v : dot, node.list);
         else if (node.elseList) this.walk(dot, node.elseList);
-        this.vars.length = mark;
+        if (this.vars.length !== mark) this.vars.length = mark;
         return;
       }
       case 'range':
@@ -92,26 +94,7 @@ class Executor extends Evaluator {
     const outer = this.vars.length;
     const val = this.evalPipeline(dot, r.pipe);
     const mark = this.vars.length;
-    const { decl, isAssign } = r.pipe;
-    const one = (index: unknown, elem: unknown): boolean => {
-      if (decl.length > 0) {
-        if (isAssign) this.setVar(r, decl[0], decl.length > 1 ? index : elem);
-        else this.vars[this.vars.length - 1].value = elem;
-      }
-      if (decl.length > 1) {
-        if (isAssign) this.setVar(r, decl[1], elem);
-        else this.vars[this.vars.length - 2].value = index;
-      }
-      try {
-        this.walk(elem, r.list);
-      } catch (e) {
-        if (e === BREAK) return false;
-        if (e !== CONTINUE) throw e;
-      } finally {
-        this.vars.length = mark;
-      }
-      return true;
-    };
+    const one = (index: unknown, elem: unknown): boolean => this.iteration(r, mark, index, elem);
     let any = false;
     if (Array.isArray(val) || val instanceof Set) {
       const items = Array.isArray(val) ? val : [...val];
@@ -135,7 +118,29 @@ class Executor extends Evaluator {
       this.errorf(r, `range can't iterate over ${printValue(val)}`);
     }
     if (!any && r.elseList) this.walk(dot, r.elseList);
-    this.vars.length = outer;
+    if (this.vars.length !== outer) this.vars.length = outer;
+  }
+
+  /** One pass of a range body: set its variables, walk, pop; false after `{{break}}`. */
+  iteration(r: ControlNode, mark: number, index: unknown, elem: unknown): boolean {
+    const { decl, isAssign } = r.pipe;
+    if (decl.length > 0) {
+      if (isAssign) this.setVar(r, decl[0], decl.length > 1 ? index : elem);
+      else this.vars[this.vars.length - 1].value = elem;
+    }
+    if (decl.length > 1) {
+      if (isAssign) this.setVar(r, decl[1], elem);
+      else this.vars[this.vars.length - 2].value = index;
+    }
+    try {
+      this.walk(elem, r.list);
+    } catch (e) {
+      if (e === BREAK) return false;
+      if (e !== CONTINUE) throw e;
+    } finally {
+      if (this.vars.length !== mark) this.vars.length = mark;
+    }
+    return true;
   }
 
   walkTemplate(dot: unknown, t: Extract<Node, { t: 'template' }>): void {

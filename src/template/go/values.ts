@@ -20,7 +20,7 @@ export const num = (v: unknown): number | undefined =>
 export function isKV(v: unknown): v is { Key: string; Value: string } {
   if (v === null || typeof v !== 'object') return false;
   const o = v as Record<string, unknown>;
-  return typeof o.Key === 'string' && typeof o.Value === 'string' && typeof o.key === 'string' && Object.keys(o).length === 4;
+  return typeof o.Key === 'string' && typeof o.Value === 'string' && typeof o.key === 'string' && typeof o.value === 'string';
 }
 
 /** A plain object (or a Map-like record) that Go would see as a map. */
