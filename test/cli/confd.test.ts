@@ -38,6 +38,18 @@ describe('keyplate confd', () => {
     await assert.rejects(readFile(dest, 'utf8'), { code: 'ENOENT' });
   });
 
+  it('-sync-only writes the file without running check_cmd or reload_cmd', async (t) => {
+    const { dir, dest } = await confdir(t);
+    const toml = join(dir, 'confd/conf.d/web.toml');
+    await writeFile(toml, `${await readFile(toml, 'utf8')}check_cmd = "false {{.src}}"\nreload_cmd = "false"\n`);
+    const args = ['confd', '-onetime', '-backend', 'file', '-file', join(dir, 'data.yaml'), '-confdir', join(dir, 'confd'), '-log-level', 'error'];
+    assert.notEqual((await runCli(args)).code, 0, 'the failing check_cmd refuses the render');
+    await assert.rejects(readFile(dest, 'utf8'), { code: 'ENOENT' });
+    const res = await runCli([...args, '-sync-only']);
+    assert.equal(res.code, 0, res.stderr);
+    assert.equal(await readFile(dest, 'utf8'), 'server a 10.0.0.1:80\nserver b 10.0.0.2:80\n');
+  });
+
   it('maps etcd flags: nodes with -scheme, etcdv3 = API v3, auth, TLS, watch or interval', async () => {
     const s = await confdSettings({ backend: 'etcdv3', node: ['10.0.0.1:2379', 'https://e2:2379'], scheme: 'https', prefix: '/prod', basicAuth: true, username: 'u', password: 'p', clientCert: 'c.pem', clientKey: 'k.pem', clientCaKeys: 'ca.pem', watch: true, confdir: 'conf' }, '/work');
     const text = confdConfigText(s);
