@@ -1,8 +1,8 @@
 /**
  * confd users switch by replacing `confd` with `keyplate confd`: an unchanged confd setup
  * (conf.d/haproxy.toml + a Go template, check_cmd `haproxy -c -f {{.src}}`, a reload_cmd that
- * reloads a real master-worker HAProxy) run as `keyplate confd -backend etcdv3 -node <etcd>
- * -confdir <dir> -watch` against a real etcd holding registrator-style keys
+ * reloads a real master-worker HAProxy) run as `keyplate confd -backend etcdv3|etcd -node <etcd>
+ * -confdir <dir> -watch` (etcd: the API is detected) against a real etcd holding registrator-style keys
  * (`/services/<service>/<id>` = `ip:port`). HAProxy serves the rendered backends, and services
  * registered and deregistered in etcd go live in HAProxy without restarting anything.
  */
@@ -52,7 +52,7 @@ function showStat(socket: string): Promise<string[]> {
   });
 }
 
-test('keyplate confd runs an unchanged confd setup against etcd and real HAProxy; etcd changes go live', async (t) => {
+for (const backend of ['etcdv3', 'etcd']) test(`keyplate confd -backend ${backend} runs an unchanged confd setup against etcd and real HAProxy; etcd changes go live`, async (t) => {
   requireHaproxy();
   const etcd = await startEtcd(t);
   const kv = v3Client(t, etcd.clientUrl);
@@ -80,7 +80,7 @@ reload_cmd = "if [ -f ${pidFile} ]; then kill -USR2 $(cat ${pidFile}); fi"
 
   const keyplate = startDaemon(t, {
     command: [process.execPath, '--import', import.meta.resolve('tsx'), join(REPO, 'src', 'bin.ts'),
-      'confd', '-backend', 'etcdv3', '-node', etcd.clientUrl, '-confdir', confdir, '-watch', '-log-level', 'debug'],
+      'confd', '-backend', backend, '-node', etcd.clientUrl, '-confdir', confdir, '-watch', '-log-level', 'debug'],
     env: { ADMIN_SOCKET: admin, HTTP_PORT: String(httpPort) },
   });
   const rendered = (pred: (cfg: string) => boolean, what: string) =>
