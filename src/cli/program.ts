@@ -44,6 +44,7 @@ export function createProgram(io: CliIo, setCode: (code: ExitCodeValue) => void,
     .option('--backend <uri>', 'with TEMPLATE: a backend URI (repeatable): file:data.yaml, env:, etcd://host:2379, rancher://host', collect)
     .option('--prefix <prefix>', 'with TEMPLATE: key prefix stripped before the template sees keys')
     .option('--keys <prefixes>', 'with TEMPLATE: comma-separated prefixes to read (default: everything)')
+    .addOption(new Option('--engine <engine>', 'with TEMPLATE: its language (go: a confd Go template)').choices(['nunjucks', 'go']))
     .action(async (template, opts) => setCode(await (await import('./render.ts')).renderCommand(io, { ...opts, template }, signal)));
 
   common(program.command('keys'))

@@ -23,6 +23,13 @@ describe('Go templates in check and render', () => {
     assert.equal(res.stdout, 'server a 10.0.0.1:80\nserver b 10.0.0.2:80\n');
   });
 
+  it('render TEMPLATE --engine go renders a confd template ad hoc', async (t) => {
+    const dir = await writeTree(t, { 't.tmpl': TEMPLATE, 'data.yaml': DATA });
+    const res = await runCli(['render', join(dir, 't.tmpl'), '--engine', 'go', '--backend', `file:${join(dir, 'data.yaml')}`]);
+    assert.equal(res.code, 0, res.stderr);
+    assert.equal(res.stdout, 'server a 10.0.0.1:80\nserver b 10.0.0.2:80\n');
+  });
+
   it('check reports a Go syntax error with file:line:col', async (t) => {
     const dir = await writeTree(t, { 'config.toml': remco('t.tmpl'), 't.tmpl': 'ok\n{{ range $x := ls "/a" }}\n', 'data.yaml': DATA });
     const res = await runCli(['check', '-c', join(dir, 'config.toml')]);
