@@ -6,6 +6,7 @@
  *   (d) etcd put → first request served by the new server, Runtime API vs forced reload
  *   (e) quarantine: a refused render → the other changes installed, 1/10/100 changed keys
  *   (f) put → destination updated per backend (etcd v3, redis, nats, zookeeper) at 10 and 1,000 services × 3
+ *   (g) render time, Go template engine vs Nunjucks, same HAProxy template, 1,000 and 10,000 services × 3
  * Prints an aligned table with PASS/MISS beside each target (never fails on timing) and writes
  * it to bench/results.md. Everything it starts is stopped, also on Ctrl-C.
  *
@@ -25,6 +26,7 @@ import { onetimeRun, ROOT, shippedEntry, startupRun } from './onetime.ts';
 import { quarantineBench, quarantineRows } from './quarantine.ts';
 import { convergence, installFloor, putFloor, writeSeedConfig } from './watch-convergence.ts';
 import { backendConvergence } from './backends.ts';
+import { gotmplBench } from './gotmpl.ts';
 
 const QUICK = process.argv.includes('--quick');
 const N = {
@@ -143,6 +145,9 @@ async function main(cleanup: Cleanup): Promise<void> {
   log('(e) quarantine: refused render → rest installed, 1/10/100 changed keys');
   rows.push(...quarantineRows(await quarantineBench([1, 10, 100], QUICK ? 3 : 10)));
 
+  // (g) the two template engines on the same HAProxy template, in process.
+  rows.push(...(await gotmplBench({ samples: QUICK ? 10 : 40, log })));
+
   const env =
     `node ${process.version}, ${availableParallelism()} CPU (${cpus()[0]?.model ?? '?'}), ` +
     `etcd ${version(ETCD_BIN, ['--version'], /etcd Version: (\S+)/)}, HAProxy ${version('/usr/sbin/haproxy', ['-v'], /version (\S+)/)}; ` +
@@ -156,6 +161,7 @@ async function main(cleanup: Cleanup): Promise<void> {
     'p99/max: p99 over the samples; for (b) the worst of the runs.',
     '(a) in-process runner (etcd v3 backend, watch, wait = 0, seed template), timed from just before the put to the inotify event of the new file.',
     '(e) in-process loop, memory backend, a `sh` check_cmd per check; timed from the refused pass to the install of every other change (the bisect on temp copies in between); checks = median checks per refusal.',
+    '(g) in process, memory tree of registrator data; the same HAProxy template as Nunjucks and as a Go (confd) template, outputs checked equal; runs interleaved.',
     '(f) as (a), one store per backend (redis-server with keyspace notifications on, a nats-server 2.9 KV bucket, a standalone ZooKeeper 3.8), data under its own prefix.',
     '(d) keyplate (child, as shipped) supervising HAProxy 2.6 with min_reload_interval = 0; fresh connection per request; each sample\'s server is removed (untimed) before the next.',
     ...notes.map((n) => `note: ${n}`),

@@ -78,7 +78,7 @@ export function makeProcess(engine: TemplateEngine, logger: Logger, io: CliIo, h
   return (spec, tree, o) =>
     processResource(
       {
-        render: (t) => engine.renderFile(t.src, { resource: spec.name, tree, vars: { vars: spec.vars ?? {} }, missingKeys: spec.missingKeys === 'empty' ? 'empty' : 'error', allowMultiline: spec.allowMultilineValues, signal: o.signal }),
+        render: (t) => engine.renderFile(t.src, { resource: spec.name, tree, vars: { vars: spec.vars ?? {} }, missingKeys: spec.missingKeys === 'empty' ? 'empty' : 'error', allowMultiline: spec.allowMultilineValues, signal: o.signal, engine: t.engine }),
         run,
         logger,
         applier: host?.serves(spec.name) ? host : undefined,
@@ -213,7 +213,7 @@ async function reloadConfig(
   logger.info({ event: 'config-reloading' }, 'SIGHUP: re-reading the configuration');
   try {
     const next = await load();
-    for (const res of next.resources) for (const t of res.templates) engine.compileFile(t.src, res.name);
+    for (const res of next.resources) for (const t of res.templates) engine.compileFile(t.src, res.name, t.engine);
     if (withoutOrigin(next.haproxy) !== withoutOrigin(current.haproxy)) {
       logger.warn({ event: 'config-restart-needed' }, 'the [haproxy] section changed: restart keyplate to apply it (the resources of the new config are applied now)');
     }

@@ -10,6 +10,8 @@ export interface AdHocFlags {
   readonly backend?: string[];
   readonly prefix?: string;
   readonly keys?: string;
+  /** `render TEMPLATE --engine go`: the template is a Go (confd) template. */
+  readonly engine?: string;
 }
 
 function adHocBackends(flags: AdHocFlags, env: Env): BackendSpec[] {
@@ -22,7 +24,7 @@ function adHocBackends(flags: AdHocFlags, env: Env): BackendSpec[] {
 export function adHocConfig(name: string, flags: AdHocFlags, env: Env, template?: { readonly path: string; readonly cwd: string }): AppConfig {
   const origin = { file: '<command line>' };
   const templates = template
-    ? [{ src: resolve(template.cwd, template.path), dst: join(tmpdir(), `keyplate-adhoc-${process.pid}`, 'never-written'), checkTimeoutMs: 30_000, reloadTimeoutMs: 30_000, makeDirectories: false, origin }]
+    ? [{ src: resolve(template.cwd, template.path), dst: join(tmpdir(), `keyplate-adhoc-${process.pid}`, 'never-written'), checkTimeoutMs: 30_000, reloadTimeoutMs: 30_000, makeDirectories: false, ...(flags.engine === 'go' ? { engine: 'go' as const } : {}), origin }]
     : [];
   const resource: ResourceSpec = { name, templates, backends: adHocBackends(flags, env), reloadTimeoutMs: 30_000, debounce: { minMs: 0, maxMs: 0 }, origin };
   return { file: '<command line>', logLevel: 'warn', logFormat: 'text', resources: [resource] };

@@ -24,7 +24,7 @@ export async function checkCommand(io: CliIo, flags: CheckFlags, signal?: AbortS
   for (const r of config.resources) {
     for (const t of r.templates) {
       templates++;
-      const found = engine.checkFile(t.src, r.name);
+      const found = engine.checkFile(t.src, r.name, t.engine);
       if (found.length > 0) broken++;
       problems.push(...found);
     }

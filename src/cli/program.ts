@@ -1,5 +1,5 @@
 /**
- * The command line: `run`, `render`, `keys`, `check`, `version`. `main` returns the exit code (documented in
+ * The command line: `run`, `render`, `keys`, `check`, `confd`, `version`. `main` returns the exit code (documented in
  * docs/cli.md); bin.ts sets process.exitCode so pending log lines flush.
  */
 import { Command, CommanderError, Option } from 'commander';
@@ -45,6 +45,7 @@ export function createProgram(io: CliIo, setCode: (code: ExitCodeValue) => void,
     .option('--backend <uri>', 'with TEMPLATE: a backend URI (repeatable): file:data.yaml, env:, etcd://host:2379, rancher://host', collect)
     .option('--prefix <prefix>', 'with TEMPLATE: key prefix stripped before the template sees keys')
     .option('--keys <prefixes>', 'with TEMPLATE: comma-separated prefixes to read (default: everything)')
+    .addOption(new Option('--engine <engine>', 'with TEMPLATE: its language (go: a confd Go template)').choices(['nunjucks', 'go']))
     .action(async (template, opts) => setCode(await (await import('./render.ts')).renderCommand(io, { ...opts, template }, signal)));
 
   common(program.command('keys'))
@@ -61,6 +62,31 @@ export function createProgram(io: CliIo, setCode: (code: ExitCodeValue) => void,
     .option('--render', 'also render every resource from its backends and run its check_cmd on a temporary copy (never the destination); nothing is written or reloaded')
     .option('--exit-code', 'with --render: exit 1 when a destination would change, 0 when none would')
     .action(async (opts) => setCode(await (await import('./check.ts')).checkCommand(io, opts, signal)));
+
+  program.command('confd')
+    .description('confd\'s command line: run a confd confdir (conf.d/*.toml, Go templates) with confd\'s flags, single dash as confd spells them')
+    .addOption(new Option('--backend <backend>', 'backend').choices(['etcd', 'etcdv3', 'env', 'file', 'rancher']))
+    .option('--node <url>', 'backend node (repeatable)', collect)
+    .option('--prefix <prefix>', 'key prefix (default /)')
+    .option('--confdir <dir>', 'confd conf directory (default /etc/confd)')
+    .option('--onetime', 'run once and exit')
+    .option('--watch', 'watch the backend for changes')
+    .option('--interval <seconds>', 'poll the backend this often when not watching (default 600)')
+    .option('--noop', 'render and compare only: never write files or run commands')
+    .option('--sync-only', 'write files but run no check_cmd or reload_cmd')
+    .option('--keep-stage-file', 'keep every stage file')
+    .option('--log-level <level>', 'debug, info, warn, error')
+    .option('--scheme <scheme>', 'scheme of nodes given as host:port (default http)')
+    .option('--basic-auth', 'authenticate to the backend with --username/--password')
+    .option('--username <user>', 'backend user')
+    .option('--password <password>', 'backend password')
+    .option('--client-cert <file>', 'TLS client certificate')
+    .option('--client-key <file>', 'TLS client key')
+    .option('--client-ca-keys <file>', 'TLS CA bundle')
+    .option('--file <path>', 'data file of the file backend (repeatable)', collect)
+    .option('--config-file <file>', 'confd\'s TOML config file (flags win over it)')
+    .addOption(new Option('--config <file>', 'same as --config-file').hideHelp())
+    .action(async (opts) => setCode(await (await import('./confd.ts')).confdCommand(io, opts, signal)));
 
   program.command('version')
     .description('print the versions of keyplate, Node.js and the HAProxy that run would start')

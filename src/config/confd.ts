@@ -3,6 +3,7 @@
  * `<confdir>/templates`, dest, keys, prefix, owner/uid/gid, mode, check_cmd, reload_cmd). Backends
  * are the main file's `[default_backends.*]`, reading the template's keys under
  * `<default prefix>/<template prefix>` (confd joins its global prefix and the template's).
+ * Their templates are confd's: Go text/template, always (`engine = "go"`).
  */
 import { join, relative } from 'node:path';
 import { confdBackends, finishBackends } from './backend.ts';
@@ -20,7 +21,7 @@ async function confdResource(ctx: LoadContext, doc: SourceDoc, name: string, tem
   const tAt = child(fileAt, 'template');
   const file = readSection(fileAt, doc.data, confdFileSchema).values;
   const v = withDefaults(tAt, readSection(tAt, file.template, confdTemplateSchema).values, confdTemplateSchema);
-  const template = await buildTemplate(ctx, tAt, { ...v, dst: v.dest }, templatesDir, 'dest');
+  const template = await buildTemplate(ctx, tAt, { ...v, dst: v.dest, engine: 'go' }, templatesDir, 'dest');
   if (ctx.defaults.length === 0) {
     throw failAt(tAt, `a confd-style resource takes its backends from [default_backends.<kind>] in ${ctx.mainFile}, and none is defined there`);
   }

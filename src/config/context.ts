@@ -2,7 +2,7 @@
 import type { BackendBlock, BackendRegistry } from './backend.ts';
 import { expandTree, type Env } from './expand.ts';
 import type { LookupUser } from './owner.ts';
-import { describeAt, isTable, readSource, root, type At, type SourceDoc } from '../schema/document.ts';
+import { describeAt, isTable, parseSource, readSource, root, type At, type SourceDoc } from '../schema/document.ts';
 
 export interface LoadContext {
   readonly env: Env;
@@ -15,9 +15,9 @@ export interface LoadContext {
   readonly mainFile: string;
 }
 
-/** Read, parse and `${VAR}`-expand one TOML file. */
-export async function loadDoc(env: Env, file: string, from?: At): Promise<SourceDoc> {
-  const doc = await readSource(file, from);
+/** Read, parse and `${VAR}`-expand one TOML file (or the given text under its name). */
+export async function loadDoc(env: Env, file: string, from?: At, text?: string): Promise<SourceDoc> {
+  const doc = text === undefined ? await readSource(file, from) : parseSource(file, text);
   const data = expandTree(doc.data, env, root(doc));
   return { ...doc, data: isTable(data) ? data : {} };
 }

@@ -33,6 +33,8 @@ export interface LoadConfigInput {
   readonly registry?: BackendRegistry;
   /** `owner = "name"` → uid (default: /etc/passwd). */
   readonly lookupUser?: LookupUser;
+  /** The main file's text, when it is not read from `file` (`keyplate confd` builds it from confd's flags). */
+  readonly text?: string;
 }
 
 /** The real backend registry, looked up at call time (kinds are registered by other modules). */
@@ -82,7 +84,7 @@ function readLeniently(at: At, data: unknown) {
 }
 
 async function loadConfigOnce(input: LoadConfigInput): Promise<AppConfig> {
-  const doc = await loadDoc(input.env, resolve(input.file));
+  const doc = await loadDoc(input.env, resolve(input.file), undefined, input.text);
   const at = root(doc);
   const errors = new ConfigErrorSink();
   // a mistake at the top (an unknown key) still lets the resources be checked

@@ -107,8 +107,15 @@ export const resourceSchema = {
 export const templateSchema = {
   title: '[[resource.template]]',
   keys: {
-    src: { type: 'path', required: true, description: 'Template file (Nunjucks). Relative paths resolve against the directory of the file that contains them.', seeAlso: ['source'] },
+    src: { type: 'path', required: true, description: 'Template file (Nunjucks, or Go text/template with `engine = "go"`). Relative paths resolve against the directory of the file that contains them.', seeAlso: ['source'] },
     dst: { type: 'path', required: true, description: 'Destination file. Relative paths resolve like `src`.', seeAlso: ['dest', 'destination', 'target'] },
+    engine: {
+      type: 'string',
+      default: 'nunjucks',
+      choices: ['nunjucks', 'go'],
+      description: 'The template language: `nunjucks` (remco/pongo2 syntax), or `go` for confd templates (Go text/template with confd\'s functions, run unchanged). Templates of a confd `confdir` are always `go`; a `.tmpl` file elsewhere is Nunjucks unless this says `go`.',
+      seeAlso: ['language', 'syntax', 'template_engine'],
+    },
     mode: { type: 'mode', defaultText: 'keep the existing file\'s mode, else 0644', description: 'Octal file mode: `"0644"`, `"0o644"` or the TOML literal `0o644`. `"644"` is rejected (confd/remco read it as decimal 644 = 0o1204).', seeAlso: ['perms', 'permissions', 'chmod'] },
     uid: { type: 'id', aliases: ['UID'], defaultText: 'keep the existing owner, else the effective uid', description: 'Numeric owner user id.', seeAlso: ['user'] },
     gid: { type: 'id', aliases: ['GID'], defaultText: 'keep the existing group, else the effective gid', description: 'Numeric owner group id.', seeAlso: ['group'] },

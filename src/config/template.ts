@@ -21,6 +21,7 @@ export interface TemplateFields {
   readonly make_directories: boolean;
   readonly foreign_marker?: string;
   readonly keep_stage_file?: boolean;
+  readonly engine?: string;
 }
 
 async function resolveOwner(ctx: LoadContext, at: At, owner: string | number): Promise<number> {
@@ -84,6 +85,7 @@ export async function buildTemplate(
     makeDirectories: f.make_directories,
     foreignMarker: f.foreign_marker,
     ...(f.keep_stage_file ? { keepStageFile: true } : {}),
+    ...(f.engine === 'go' ? { engine: 'go' as const } : {}),
     origin: { file: at.doc.file, line: pos?.line },
   };
 }

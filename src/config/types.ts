@@ -37,6 +37,8 @@ export interface TemplateSpec {
   readonly foreignMarker?: string;
   /** Keep every stage file (`.<dst>.keyplate-…`) for debugging instead of deleting it (confd -keep-stage-file). */
   readonly keepStageFile?: boolean;
+  /** The template language: Go text/template (confd) or Nunjucks (default). */
+  readonly engine?: 'go' | 'nunjucks';
   readonly origin: Origin;
 }
 

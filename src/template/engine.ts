@@ -26,6 +26,7 @@ import { pongo2ToNunjucks } from './pongo2.ts';
 import { makeOutputCheck, multilineFilter, OUTPUT_CHECK } from './multiline.ts';
 import { haproxyValueFunctions } from './haproxy-values.ts';
 import { SkipLedger, type SkipRecorder } from './skips.ts';
+import { createGoEngine } from './go/engine.ts';
 
 export interface TemplateEngineOptions {
   /** Injected environment: `getenv` reads only this map. */
@@ -56,15 +57,19 @@ export interface RenderInput {
   /** Let `{{ }}` write backend values holding CR/LF/NUL (`allow_multiline_values`); default false. */
   readonly allowMultiline?: boolean;
   readonly signal?: AbortSignal;
+  /** Which language the template is written in (default nunjucks; `go`: Go text/template, confd). */
+  readonly engine?: TemplateLanguage;
 }
+
+export type TemplateLanguage = 'nunjucks' | 'go';
 
 export interface TemplateEngine {
   /** The values templates refused in their latest render, per resource. */
   readonly skips: SkipLedger;
   /** Read the file fresh, compile, throw TemplateError(file,line,col) on syntax errors. */
-  compileFile(path: string, resource: string): void;
+  compileFile(path: string, resource: string, engine?: TemplateLanguage): void;
   /** Every problem `check` reports without rendering (syntax, unknown filters, missing includes), in the template and what it includes. */
-  checkFile(path: string, resource: string): TemplateError[];
+  checkFile(path: string, resource: string, engine?: TemplateLanguage): TemplateError[];
   renderFile(path: string, input: RenderInput): Promise<string>;
   renderString(source: string, name: string, input: RenderInput): Promise<string>;
 }
@@ -97,6 +102,7 @@ function buildEnvironment(opts: TemplateEngineOptions): nunjucks.Environment {
 
 export function createTemplateEngine(opts: TemplateEngineOptions): TemplateEngine {
   const env = buildEnvironment(opts);
+  const goEngine = createGoEngine(staticFunctions({ env: opts.env, fileExists: opts.fileExists }));
   const resolver = opts.resolver ?? systemResolver();
   const now = opts.now ?? (() => new Date());
   const timeoutMs = opts.dnsTimeoutMs ?? 5000;
@@ -116,7 +122,26 @@ export function createTemplateEngine(opts: TemplateEngineOptions): TemplateEngin
     }
   };
 
+  const renderGo = async (source: string, file: string, input: RenderInput): Promise<string> => {
+    const dns = new DnsCache();
+    const at = now();
+    const check = input.allowMultiline !== true ? makeOutputCheck(input.tree) : undefined;
+    // The dot is the resource's vars; without any it is nil, as in confd (`{{.}}` is `<no value>`).
+    const vars = input.vars?.vars;
+    const dot = vars !== null && typeof vars === 'object' && Object.keys(vars).length > 0 ? vars : undefined;
+    for (let pass = 1; ; pass++) {
+      input.signal?.throwIfAborted();
+      const out = goEngine.render(source, file, { resource: input.resource, tree: input.tree, dot, missingKeys: input.missingKeys, dns, now: at, check });
+      if (dns.pendingCount === 0) return out;
+      if (pass >= maxPasses) {
+        throw new TemplateError(input.resource, { template: file }, `DNS lookups still unresolved after ${maxPasses} render passes`);
+      }
+      await dns.resolvePending(resolver, timeoutMs, input.signal);
+    }
+  };
+
   const render = async (source: string, file: string, input: RenderInput): Promise<string> => {
+    if (input.engine === 'go') return renderGo(source, file, input);
     const tmpl = compile(source, file, input.resource);
     const dns = new DnsCache();
     const base: Record<string, unknown> = {
@@ -147,11 +172,19 @@ export function createTemplateEngine(opts: TemplateEngineOptions): TemplateEngin
 
   return {
     skips,
-    compileFile(path, resource) {
-      compile(readSource(path, resource), path, resource);
+    compileFile(path, resource, engine) {
+      if (engine === 'go') goEngine.compile(readSource(path, resource), path, resource);
+      else compile(readSource(path, resource), path, resource);
     },
-    checkFile(path, resource) {
-      return templateProblems(path, resource, env);
+    checkFile(path, resource, engine) {
+      if (engine !== 'go') return templateProblems(path, resource, env);
+      try {
+        goEngine.compile(readSource(path, resource), path, resource);
+        return [];
+      } catch (e) {
+        if (e instanceof TemplateError) return [e];
+        throw e;
+      }
     },
     async renderFile(path, input) {
       let source: string;

@@ -1,5 +1,5 @@
 export { createTemplateEngine } from './engine.ts';
-export type { RenderInput, TemplateEngine, TemplateEngineOptions } from './engine.ts';
+export type { RenderInput, TemplateEngine, TemplateEngineOptions, TemplateLanguage } from './engine.ts';
 export { systemResolver, type DnsResolver, type SrvRecord, type TemplateSrv } from './dns.ts';
 export { pongo2ToNunjucks } from './pongo2.ts';
 export { sprintf } from './printf.ts';

@@ -8,7 +8,8 @@
  *   [[resource.template]]; include: an include_dir file; confd: a conf.d file). Template files the
  *   block names by a relative `src` are created empty. `<!-- env: A=x B=y -->` sets variables.
  *   The load must give no warnings.
- * - ```jinja / njk / nunjucks: compiled by the template engine.
+ * - ```jinja / njk / nunjucks: compiled by the template engine; ```gotemplate: compiled as a Go
+ *   (confd) template.
  * - ```json / yaml: parsed.
  * - shell blocks: must be marked `<!-- run -->` (see shell.ts) or `<!-- norun: reason -->`.
  * - `<!-- output -->`: the block is what the run block before it prints on stdout (JSON blocks are
@@ -24,7 +25,7 @@ import { createTemplateEngine } from '../../src/template/index.ts';
 import type { CodeBlock, Marker } from './markdown.ts';
 
 export const SHELL = new Set(['sh', 'bash', 'shell', 'console']);
-export const TEMPLATE = new Set(['jinja', 'njk', 'nunjucks', 'jinja2']);
+export const TEMPLATE = new Set(['jinja', 'njk', 'nunjucks', 'jinja2', 'gotemplate']);
 const MARKERS = new Set(['run', 'norun', 'fragment', 'env', 'output']);
 const FRAGMENTS = ['top', 'resource', 'template', 'include', 'confd'] as const;
 
@@ -141,10 +142,11 @@ export async function checkToml(b: CodeBlock, dir: string): Promise<string[]> {
 }
 
 export async function checkTemplate(b: CodeBlock, dir: string): Promise<string[]> {
-  const file = join(dir, 'docs-example.njk');
+  const go = b.lang === 'gotemplate';
+  const file = join(dir, go ? 'docs-example.tmpl' : 'docs-example.njk');
   await writeFile(file, b.body);
   try {
-    createTemplateEngine({ env: {} }).compileFile(file, 'docs-example');
+    createTemplateEngine({ env: {} }).compileFile(file, 'docs-example', go ? 'go' : 'nunjucks');
     return [];
   } catch (e) {
     return [`${where(b)}: does not compile: ${(e as Error).message}`];
