@@ -6,10 +6,13 @@
  *   (d) etcd put → first request served by the new server, Runtime API vs forced reload
  *   (e) quarantine: a refused render → the other changes installed, 1/10/100 changed keys
  *   (f) put → destination updated per backend (etcd v3, redis, nats) at 10 and 1,000 services × 3
+ *   (g) start-up as shipped: one-shot at 10 services and `npx keyplate --version` paired with their
+ *       yardsticks (`node -e 0`, `npx --version`), watch mode spawn → first render
  * Prints an aligned table with PASS/MISS beside each target (never fails on timing) and writes
  * it to bench/results.md. Everything it starts is stopped, also on Ctrl-C.
  *
- *   npm run bench            (or: npx tsx bench/run.ts --quick   for a smoke run)
+ *   npm run bench            (or: npx tsx bench/run.ts --quick   for a smoke run;
+ *                             --only=g   for one section, g only so far)
  */
 import { execFileSync } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -25,8 +28,10 @@ import { onetimeRun, ROOT, shippedEntry, startupRun } from './onetime.ts';
 import { quarantineBench, quarantineRows } from './quarantine.ts';
 import { convergence, installFloor, putFloor, writeSeedConfig } from './watch-convergence.ts';
 import { backendConvergence } from './backends.ts';
+import { startupRows } from './startup.ts';
 
 const QUICK = process.argv.includes('--quick');
+const ONLY = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length);
 const N = {
   floor: QUICK ? 20 : 100,
   small: QUICK ? 20 : 60,
@@ -35,6 +40,7 @@ const N = {
   live: QUICK ? 5 : 50,
   reload: QUICK ? 5 : 40,
   backends: QUICK ? 10 : 40,
+  startup: QUICK ? 3 : 10,
 };
 const LARGE = 10_000;
 const SMALL = 10;
@@ -65,6 +71,13 @@ async function main(cleanup: Cleanup): Promise<void> {
   log(`seeding ${SMALL} and ${LARGE.toLocaleString('en')} services × ${INSTANCES}`);
   const large = seedKeys('/large', LARGE, INSTANCES);
   await putAll(kv, [...seedKeys('/small', SMALL, INSTANCES), ...large]);
+
+  if (ONLY === 'g') {
+    const g = await startupRows({ entry: await shippedEntry(log), dir, etcdUrl: etcd.clientUrl, samples: N.startup, log });
+    rows.push(...g.rows);
+    notes.push(...g.notes);
+    return report(rows, notes, loadBefore, started);
+  }
 
   // (c) the floor, then (a) at 10 services, in the same etcd and run.
   log('(c) put acknowledgement floor');
@@ -139,16 +152,24 @@ async function main(cleanup: Cleanup): Promise<void> {
     }
   }
 
+  // (g) start-up, whole process, paired with its yardsticks.
+  const g = await startupRows({ entry, dir, etcdUrl: etcd.clientUrl, samples: N.startup, log });
+  rows.push(...g.rows);
+  notes.push(...g.notes);
+
   // (e) quarantine: refused render → the other changes installed.
   log('(e) quarantine: refused render → rest installed, 1/10/100 changed keys');
   rows.push(...quarantineRows(await quarantineBench([1, 10, 100], QUICK ? 3 : 10)));
+  await report(rows, notes, loadBefore, started);
+}
 
+async function report(rows: Row[], notes: string[], loadBefore: number, started: number): Promise<void> {
   const env =
     `node ${process.version}, ${availableParallelism()} CPU (${cpus()[0]?.model ?? '?'}), ` +
     `etcd ${version(ETCD_BIN, ['--version'], /etcd Version: (\S+)/)}, HAProxy ${version('/usr/sbin/haproxy', ['-v'], /version (\S+)/)}; ` +
     `load average ${loadBefore.toFixed(1)} at start, ${loadavg()[0].toFixed(1)} at end (other work on the machine skews the numbers)`;
   const text = [
-    `keyplate benchmark, ${new Date().toISOString()}${QUICK ? ' (--quick: fewer samples)' : ''}`,
+    `keyplate benchmark, ${new Date().toISOString()}${QUICK ? ' (--quick: fewer samples)' : ''}${ONLY ? ` (--only=${ONLY})` : ''}`,
     env,
     '',
     table(rows),
@@ -157,11 +178,13 @@ async function main(cleanup: Cleanup): Promise<void> {
     '(a) in-process runner (etcd v3 backend, watch, wait = 0, seed template), timed from just before the put to the inotify event of the new file.',
     '(e) in-process loop, memory backend, a `sh` check_cmd per check; timed from the refused pass to the install of every other change (the bisect on temp copies in between); checks = median checks per refusal.',
     '(f) as (a), one store per backend (redis-server with keyspace notifications on, a nats-server 2.9 KV bucket), data under its own prefix.',
+    '(g) whole processes, each run paired with its yardstick run (A B A B ...); the ratio is the median of the pairs\' ratios.',
     '(d) keyplate (child, as shipped) supervising HAProxy 2.6 with min_reload_interval = 0; fresh connection per request; each sample\'s server is removed (untimed) before the next.',
     ...notes.map((n) => `note: ${n}`),
     `(total bench time ${fmtMs(performance.now() - started)})`,
   ].join('\n');
   process.stdout.write(`\n${text}\n`);
+  if (ONLY) return; // a partial run never overwrites the full table
   await writeFile(join(ROOT, 'bench/results.md'), `# keyplate benchmark results\n\nWritten by \`npm run bench\` (bench/run.ts); overwritten on every run.\n\n\`\`\`\n${text}\n\`\`\`\n`);
   log('wrote bench/results.md');
 }
