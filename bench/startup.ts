@@ -149,5 +149,13 @@ export async function startupRows(o: StartupOptions): Promise<{ rows: Row[]; not
     target: `≤ npx + 2 × node -e 0 = ${fmtMs(budget)}`,
     result: verdict(med <= budget),
   });
+  // npx reads this checkout's whole node_modules tree before it runs any local bin: its own cost
+  const local = await paired(() => timed(npx, ['tsc', '--version']), () => timed(npx, ['--version']), Math.min(o.samples, 3));
+  rows.push({
+    measure: '    context: npx tsc --version (npx running a local bin that does nothing else)',
+    samples: local.a.length,
+    median: `${fmtMs(median(local.a.map((x) => x.wallMs)))} ${median(local.ratios).toFixed(2)}×`,
+    tail: fmtMs(Math.max(...local.a.map((x) => x.wallMs))),
+  });
   return { rows, notes };
 }

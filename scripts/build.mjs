@@ -12,7 +12,7 @@
  *
  *   node scripts/build.mjs [--outdir dist]
  */
-import { readFile, rm } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -25,7 +25,10 @@ const pkg = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8'));
 const BUNDLED = new Set(['commander', 'pino', 'smol-toml']);
 const external = Object.keys(pkg.dependencies).filter((d) => !BUNDLED.has(d));
 
-await rm(outdir, { recursive: true, force: true });
+// empty dist/ but keep the folder: re-creating it would touch the package root, and npm (npx)
+// then finds its node_modules/.package-lock.json out of date and re-reads the whole tree
+await mkdir(outdir, { recursive: true });
+for (const e of await readdir(outdir)) await rm(join(outdir, e), { recursive: true, force: true });
 await build({
   absWorkingDir: ROOT,
   entryPoints: { bin: 'src/bin.ts' },
