@@ -55,6 +55,9 @@ test('etcd v3 gateway: no answer → undefined (the backend then reads through g
   assert.equal(await readThroughGateway(conn(etcd.clientUrl), () => Promise.reject(new TypeError('fetch failed')), [K('/a')], 100), undefined);
   assert.equal(await readThroughGateway({ ...conn(etcd.clientUrl), username: 'u', password: 'p' }, nodeFetch, [K('/a')], 100), undefined);
   assert.equal(await readThroughGateway(conn('http://127.0.0.1:9'), nodeFetch, [K('/a')], 100), undefined);
+  await kv.put('/a/z').value('2');
+  assert.equal(await readThroughGateway(conn(etcd.clientUrl), nodeFetch, [K('/a')], 100, undefined, 1), undefined, 'more keys than the limit: gRPC reads it');
+  assert.equal((await readThroughGateway(conn(etcd.clientUrl), nodeFetch, [K('/a')], 100, undefined, 2))?.values.size, 2);
 
   let gatewayCalls = 0;
   const failing: typeof fetch = () => {
@@ -65,5 +68,5 @@ test('etcd v3 gateway: no answer → undefined (the backend then reads through g
   t.after(() => b.close());
   const snap = await b.getValues([K('/a')]);
   assert.equal(gatewayCalls, 1);
-  assert.deepEqual([...snap.values], [['/a/x', '1']]);
+  assert.deepEqual([...snap.values].sort(), [['/a/x', '1'], ['/a/z', '2']]);
 });
