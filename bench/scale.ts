@@ -36,7 +36,7 @@ function fileChanged(path: string, timeoutMs: number): Promise<boolean> {
 }
 
 /** Peak RSS of the daemon over its first render and `puts` changes of the large data set. */
-export async function watchRss(o: { entry: Entry; kv: Etcd3; dir: string; etcdUrl: string; prefix: string; puts: number }): Promise<number> {
+export async function watchRss(o: { entry: Entry; kv: Etcd3; dir: string; etcdUrl: string; prefix: string; puts: number; run: number }): Promise<number> {
   const dst = join(o.dir, 'scale-watch.cfg');
   await rm(dst, { force: true });
   const cfg = await writeSeedConfig({ dir: o.dir, etcdUrl: o.etcdUrl, prefix: o.prefix, dst, watch: true }, 'scale-watch');
@@ -46,7 +46,8 @@ export async function watchRss(o: { entry: Entry; kv: Etcd3; dir: string; etcdUr
     if (!(await first)) throw new Error('no first render within 120 s');
     for (let i = 0; i < o.puts; i++) {
       const changed = fileChanged(dst, 30_000);
-      await o.kv.put(`${o.prefix}/services/svc${i}/bench:rss.${i}:80`).value(`10.251.${(i >> 8) & 255}.${i & 255}:${30_000 + i}`);
+      // a value no earlier run wrote, so every put changes the file
+      await o.kv.put(`${o.prefix}/services/svc${i}/bench:rss.${i}:80`).value(`10.251.${o.run & 255}.${i & 255}:${30_000 + i}`);
       await changed;
     }
     return await vmHwm(p.pid!);
@@ -60,7 +61,7 @@ export async function scaleRows(o: { entry: Entry; kv: Etcd3; dir: string; etcdU
   const rows: Row[] = [];
   o.log('(h) watch mode peak RSS, 10,000 services × 3');
   const rss: number[] = [];
-  for (let i = 0; i < Math.max(1, Math.min(3, o.runs)); i++) rss.push(await watchRss({ ...o, prefix: o.largePrefix, puts: 10 }));
+  for (let i = 0; i < Math.max(1, Math.min(3, o.runs)); i++) rss.push(await watchRss({ ...o, prefix: o.largePrefix, puts: 10, run: i }));
   rows.push({ measure: `(h) ${o.entry.label} run (watch), 10,000 svc × 3: peak RSS (first render + 10 puts)`, samples: rss.length, median: fmtMb(median(rss)), tail: fmtMb(Math.max(...rss)), target: '≤ 150 MB', result: verdict(median(rss) <= 150 * 2 ** 20) });
 
   o.log('(h) examples/etcd-haproxy haproxy.cfg at 100,000 keys');
