@@ -4,11 +4,11 @@
  * its lazy imports load (commands, HAProxy, status, ...). Resolving and compiling hundreds of
  * small ESM files costs Node 20 more start-up time than the work of a one-shot render.
  *
- * The light pure-JS dependencies every command loads (commander, pino, smol-toml) are bundled in. Packages that load files or
- * native parts by path at run time (the etcd3/gRPC client, nunjucks' own modules, which
- * template/ requires piece by piece) and the ones loaded on demand (yaml, diff, execa, the redis
- * and NATS clients, prom-client) stay
- * external: they load from node_modules when used. Types are checked by `npm run typecheck`.
+ * The light pure-JS dependencies every command loads (commander, pino, smol-toml) are bundled
+ * in. The rest stay external and load from node_modules when used: packages that load files or
+ * native parts by path at run time (the etcd3/gRPC client; nunjucks, whose modules template/
+ * requires one by one) and the ones loaded on demand (yaml, diff, execa, the redis and NATS
+ * clients, prom-client). Types are checked by `npm run typecheck`, not here.
  *
  *   node scripts/build.mjs [--outdir dist]
  */
