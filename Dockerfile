@@ -13,12 +13,12 @@
 # test/e2e/entrypoint.test.ts parses this file and runs its ENTRYPOINT and
 # HEALTHCHECK on the host: keep instructions in the plain forms it understands.
 
-# --- build: TypeScript → dist/ --------------------------------------------------------------
+# --- build: TypeScript → dist/ (one esbuild bundle, scripts/build.mjs) ------------------------
 FROM node:20-bookworm-slim AS build
 WORKDIR /src
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
-COPY tsconfig.json tsconfig.build.json ./
+COPY scripts/build.mjs ./scripts/
 COPY src ./src
 RUN npm run build
 

@@ -1,5 +1,5 @@
 /**
- * (g) Render time of the Go template engine against the Nunjucks engine for the same HAProxy
+ * (i) Render time of the Go template engine against the Nunjucks engine for the same HAProxy
  * template (registrator data: every service's backend with its servers, a frontend ACL per
  * service) at 1,000 and 10,000 services × 3, in process, over an in-memory tree. Both outputs
  * are checked equal first. Target: Go ≤ 1.5 × Nunjucks.
@@ -69,9 +69,9 @@ export async function gotmplBench(opts: { sizes?: readonly number[]; samples: nu
     const nj = renderer(engine, tree, false);
     const go = renderer(engine, tree, true);
     const [a, b] = [await nj(), await go()];
-    if (a !== b) throw new Error(`(g) the two templates render differently at ${services} services:\n${a.slice(0, 400)}\n---\n${b.slice(0, 400)}`);
+    if (a !== b) throw new Error(`(i) the two templates render differently at ${services} services:\n${a.slice(0, 400)}\n---\n${b.slice(0, 400)}`);
     const samples = services >= 10_000 ? Math.max(3, Math.round(opts.samples / 4)) : opts.samples;
-    opts.log?.(`(g) Nunjucks vs Go template render, ${services.toLocaleString('en')} services × 3`);
+    opts.log?.(`(i) Nunjucks vs Go template render, ${services.toLocaleString('en')} services × 3`);
     // Compile and let the JIT settle, then interleave the engines' runs so load on the machine hits both alike.
     for (let i = 0; i < (services >= 10_000 ? 2 : 10); i++) await Promise.all([nj(), go()]);
     const tn: number[] = [];
@@ -81,7 +81,7 @@ export async function gotmplBench(opts: { sizes?: readonly number[]; samples: nu
       tg.push(...(await time(go, Math.min(5, samples - round))));
     }
     const [mn, mg] = [median(tn), median(tg)];
-    const label = `(g) render HAProxy template, ${services.toLocaleString('en')} svc × 3`;
+    const label = `(i) render HAProxy template, ${services.toLocaleString('en')} svc × 3`;
     rows.push({ measure: `${label}: Nunjucks`, samples: tn.length, median: fmtMs(mn), tail: fmtMs(p99(tn)) });
     rows.push({ measure: `${label}: Go template`, samples: tg.length, median: fmtMs(mg), tail: fmtMs(p99(tg)), target: `≤ 1.5 × Nunjucks = ${fmtMs(1.5 * mn)}`, result: verdict(mg <= 1.5 * mn) });
   }

@@ -29,6 +29,23 @@ export async function putFloor(kv: Etcd3, samples: number): Promise<number[]> {
   return out;
 }
 
+/** The floor of (a): a put of one watched key → its watch event, in a client that watches it. */
+export async function watchFloor(kv: Etcd3, samples: number): Promise<number[]> {
+  const watcher = await kv.watch().key('/floor/watched').create();
+  try {
+    const out: number[] = [];
+    for (let i = 0; i < samples; i++) {
+      const seen = new Promise<number>((resolve) => watcher.once('put', () => resolve(performance.now())));
+      const t0 = performance.now();
+      await kv.put('/floor/watched').value(`v${i}`);
+      out.push((await seen) - t0);
+    }
+    return out;
+  } finally {
+    await watcher.cancel();
+  }
+}
+
 export interface SeedRunnerConfig {
   readonly dir: string;
   readonly etcdUrl: string;

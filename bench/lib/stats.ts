@@ -28,12 +28,12 @@ export interface Row {
   /** p99 (or the worst of a few runs; the column header says which). */
   readonly tail: string;
   readonly target?: string;
-  /** PASS / MISS / '' (no target). */
+  /** HIT / MISS / '' (no target). */
   readonly result?: string;
 }
 
 export function verdict(ok: boolean | undefined): string {
-  return ok === undefined ? 'n/a' : ok ? 'PASS' : 'MISS';
+  return ok === undefined ? 'n/a' : ok ? 'HIT' : 'MISS';
 }
 
 /** Aligned plain-text table. */

@@ -7,7 +7,6 @@ import { watch as fsWatch, type FSWatcher } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, extname, resolve } from 'node:path';
 import { parse as parseToml } from 'smol-toml';
-import { parse as parseYaml } from 'yaml';
 import { BackendError, errorMessage } from '../errors.ts';
 import type { KeyPath } from '../tree/keys.ts';
 import { flatten } from './flatten.ts';
@@ -16,18 +15,19 @@ import { selectPrefixes } from './select.ts';
 import { failAt } from '../schema/document.ts';
 import type { Backend, BackendDefinition, Revision, Snapshot, WatchEvent } from './contract.ts';
 
-export function parseDataFile(path: string, text: string): unknown {
+/** Parse a data file by its extension; the YAML parser loads only when a YAML file is read. */
+export async function parseDataFile(path: string, text: string): Promise<unknown> {
   const ext = extname(path).toLowerCase();
   if (ext === '.json') return JSON.parse(text);
   if (ext === '.toml') return parseToml(text);
-  return parseYaml(text);
+  return (await import('yaml')).parse(text);
 }
 
 export async function readDataFiles(paths: readonly string[], signal?: AbortSignal): Promise<Map<KeyPath, string>> {
   const all = new Map<KeyPath, string>();
   for (const p of paths) {
     const text = await readFile(p, { encoding: 'utf8', signal });
-    for (const [k, v] of flatten(parseDataFile(p, text) ?? {})) all.set(k, v);
+    for (const [k, v] of flatten((await parseDataFile(p, text)) ?? {})) all.set(k, v);
   }
   return all;
 }

@@ -17,8 +17,12 @@ const probe: ProbeFn = (command, args, opts) =>
     execFile(command, [...args], { env: opts.env, signal: opts.signal, timeout: 5_000, encoding: 'utf8' }, (err, stdout) => (err ? reject(err) : resolve(stdout)));
   });
 
-/** keyplate's own version: the package.json next to src/ (or dist/ once built). */
+/** Set by the build (scripts/build.mjs) from package.json: the bundle does not sit two folders below it. */
+declare const __KEYPLATE_VERSION__: string | undefined;
+
+/** keyplate's own version: the package.json next to src/ (the build writes it into the bundle). */
 export async function keyplateVersion(): Promise<string> {
+  if (typeof __KEYPLATE_VERSION__ === 'string') return __KEYPLATE_VERSION__;
   const pkg = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: unknown };
   if (typeof pkg.version !== 'string') throw new Error('package.json has no version');
   return pkg.version;

@@ -7,7 +7,6 @@ import { createHash, randomBytes } from 'node:crypto';
 import { constants as fsc } from 'node:fs';
 import { chmod, chown, mkdir, open, readdir, readFile, rename as fsRename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { createTwoFilesPatch } from 'diff';
 
 /** What "the same file" means: content hash, permission bits and owner. */
 export interface Fingerprint {
@@ -265,6 +264,7 @@ export async function unifiedDiff(dest: string, newContents: string, label = des
     old = null;
   }
   if (old === newContents) return '';
+  const { createTwoFilesPatch } = await import('diff'); // only `render --diff` needs it: not loaded at start-up
   return createTwoFilesPatch(old === null ? '/dev/null' : label, label, old ?? '', newContents, undefined, undefined, {
     context: 3,
   });

@@ -125,11 +125,15 @@ export class ResourceLoop {
     this.#debouncer = debounce(this.spec.debounce, () => this.#kick(opts), this.#clock);
     signal.addEventListener('abort', () => this.#debouncer?.cancel(), { once: true });
     this.#kick(opts); // first render is immediate
+    // Watches start once the first pass settled: opening one can load a heavy client (etcd3/gRPC
+    // evaluates synchronously for hundreds of ms) that would stall the first render. Nothing is
+    // lost meanwhile: a watch resumes strictly after the revision the feed was read at.
+    const firstPass = (this.#running ?? Promise.resolve()).catch(() => undefined);
     const loops: Promise<void>[] = [];
     for (const s of this.sources) {
       if (s.spec.onetime) continue;
       const canWatch = s.spec.watch && typeof s.backend.watch === 'function';
-      if (canWatch) loops.push(this.#watchWhenLoaded(s, signal));
+      if (canWatch) loops.push(firstPass.then(() => this.#watchWhenLoaded(s, signal)));
       let every = s.spec.intervalMs;
       if (s.spec.watch && !canWatch) {
         every ??= POLL_FALLBACK_MS;

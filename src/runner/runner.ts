@@ -9,6 +9,7 @@ import type { AppConfig, ResourceSpec } from '../config/types.ts';
 import { AppError, errorMessage, ExitCode, exitCodeOf, KeyNotFoundError, ResourceError, type ExitCodeValue } from '../errors.ts';
 import type { ProcessResult } from '../pipeline/process.ts';
 import { abortableSleep, untilAborted, systemClock, type Clock } from '../schedule/schedule.ts';
+import { nodeFetch } from '../backends/node-fetch.ts';
 import { Feed } from './feed.ts';
 import { fileGuardState, type GuardStateStore } from './guard-state.ts';
 import { ResourceLoop, type CycleOutcome, type ProcessFn, type ResourceStatus } from './resource-loop.ts';
@@ -133,7 +134,7 @@ export function createFeeds(
 ): Feed[] {
   return spec.backends.map((b) => {
     const blog = deps.logger.child({ backend: b.name });
-    const ctx: BackendContext = { logger: blog, env: deps.env, fetch: deps.fetch ?? globalThis.fetch, baseDir: deps.baseDir };
+    const ctx: BackendContext = { logger: blog, env: deps.env, fetch: deps.fetch ?? nodeFetch, baseDir: deps.baseDir };
     const withInterval = intervalMs !== undefined && b.intervalMs === undefined ? { ...b, intervalMs } : b;
     return new Feed(withInterval, (deps.createBackend ?? createBackend)(b.kind, b.name, b.options, ctx), blog, deps.clock ?? systemClock);
   });

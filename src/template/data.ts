@@ -3,8 +3,13 @@
  * decoder, since JSON is YAML), toJSON/toPrettyJSON/toYAML. Output mirrors Go's encoders:
  * map keys sorted, `<>&` escaped in JSON, block sequences not indented in YAML.
  */
-import YAML from 'yaml';
+import { createRequire } from 'node:module';
+import type YamlModule from 'yaml';
 import { str, TemplateFunctionError } from './strings.ts';
+
+const require = createRequire(import.meta.url);
+/** The YAML library, loaded on the first YAML filter a template calls (it costs start-up time otherwise). */
+const yaml = (): typeof YamlModule => require('yaml') as typeof YamlModule;
 
 /** Base-10 integer; empty string → 0; non-strings pass through (remco). */
 export function parseIntFilter(v: unknown): unknown {
@@ -29,7 +34,7 @@ export function parseFloatFilter(v: unknown): unknown {
 /** Decode YAML (or JSON); empty input → null. */
 export function parseYAML(v: unknown): unknown {
   try {
-    return YAML.parse(str(v)) ?? null;
+    return yaml().parse(str(v)) ?? null;
   } catch (e) {
     throw new TemplateFunctionError('parseYAML', (e as Error).message, { cause: e });
   }
@@ -85,5 +90,5 @@ export function toYAML(v: unknown, opt?: unknown): string {
     if (!m || Number(m[1]) < 1 || Number(m[1]) > 16) throw new TemplateFunctionError('toYAML', `bad indent option ${JSON.stringify(str(opt))}`);
     indent = Number(m[1]);
   }
-  return YAML.stringify(canonical(v), { indent, indentSeq: false, lineWidth: 0 });
+  return yaml().stringify(canonical(v), { indent, indentSeq: false, lineWidth: 0 });
 }

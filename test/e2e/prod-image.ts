@@ -5,7 +5,7 @@
  *
  * - `COPY <context path> <dst>`: copied from the repository (relative dst against WORKDIR);
  * - `COPY --from=build <dir>/dist ...`: the build stage's `npm run build` (checked to be
- *   `tsc -p tsconfig.build.json`), run here as tsc with `--outDir` in the temp root;
+ *   `node scripts/build.mjs`, the esbuild bundle), run here with `--outdir` in the temp root;
  * - `npm ci --omit=dev`: node_modules with symlinks to the repository's non-dev packages only
  *   (from package-lock.json), so the built code runs without tsx or typescript;
  * - `ln -s <target> <link>`: the same link, both ends under the root.
@@ -179,14 +179,13 @@ export async function layOutImage(image: Image, root: string): Promise<(p: strin
   return at;
 }
 
-/** The build stage's `npm run build`, i.e. tsc with the stage's tsconfig, into `outDir`. */
+/** The build stage's `npm run build`, i.e. scripts/build.mjs (the esbuild bundle), into `outDir`. */
 async function buildStage(stage: Stage, source: string, outDir: string): Promise<void> {
   const script = (JSON.parse(await readFile(join(REPO, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts.build;
   if (!stage.instructions.some((i) => i.op === 'RUN' && /\bnpm run build\b/.test(i.args))) throw new Error('the build stage does not run `npm run build`');
-  if (script !== 'tsc -p tsconfig.build.json') throw new Error(`package.json "build" changed (${script}): update the emulation`);
+  if (script !== 'node scripts/build.mjs') throw new Error(`package.json "build" changed (${script}): update the emulation`);
   if (posix.basename(source) !== 'dist') throw new Error(`COPY --from: expected the build's dist, got ${source}`);
-  const tsc = join(REPO, 'node_modules', 'typescript', 'bin', 'tsc');
-  await run(process.execPath, [tsc, '-p', join(REPO, 'tsconfig.build.json'), '--outDir', outDir], { cwd: REPO }).catch((e: { stdout?: string; message: string }) => {
+  await run(process.execPath, [join(REPO, 'scripts', 'build.mjs'), '--outdir', outDir], { cwd: REPO }).catch((e: { stdout?: string; message: string }) => {
     throw new Error(`npm run build failed: ${e.stdout ?? ''}${e.message}`);
   });
 }

@@ -28,7 +28,7 @@ test('npm pack + npm install -g gives a working keyplate without devDependencies
 
   // a staging copy: what git tracks that the build and the package need; node_modules shared
   const stage = join(tmp, 'stage');
-  for (const f of ['package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json', 'bin', 'src', 'templates', 'config.toml', 'examples', 'README.md', 'LICENSE', 'CHANGELOG.md']) {
+  for (const f of ['package.json', 'package-lock.json', 'tsconfig.json', 'scripts', 'bin', 'src', 'templates', 'config.toml', 'examples', 'README.md', 'LICENSE', 'CHANGELOG.md']) {
     await cp(join(REPO, f), join(stage, f), { recursive: true });
   }
   await symlink(join(REPO, 'node_modules'), join(stage, 'node_modules'), 'dir');

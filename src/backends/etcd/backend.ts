@@ -67,7 +67,7 @@ export class EtcdBackend implements Backend {
       throw e;
     });
     if (version === 2) return (this.#v2 ??= new EtcdV2Api(conn, this.ctx.fetch, this.ctx.logger));
-    return (this.#v3 ??= new EtcdV3Api(conn, this.ctx.logger));
+    return (this.#v3 ??= new EtcdV3Api(conn, this.ctx.logger, this.ctx.fetch));
   }
 
   #select(prefixes: readonly KeyPath[], signal?: AbortSignal): Promise<EtcdApi> {

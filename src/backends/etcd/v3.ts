@@ -2,6 +2,7 @@
  * etcd v3 KV API through the `etcd3` package (gRPC), loaded lazily on first use so importing the
  * backend definition never loads gRPC. Reads every requested prefix at ONE revision (a txn of
  * ranges; later chunks pinned to the first revision, like confd); watches live in v3-watch.ts.
+ * Reads before the gRPC client exists go through the JSON gateway (v3-gateway.ts), same guarantee.
  */
 import type { Etcd3, IOptions, IRangeRequest, IRequestOp } from 'etcd3';
 import type { Logger } from 'pino';
@@ -16,6 +17,7 @@ import {
   type EtcdApi,
   type EtcdConnection,
 } from './common.ts';
+import { readThroughGateway } from './v3-gateway.ts';
 import { V3WatchHub } from './v3-watch.ts';
 import type { Snapshot, Unwatch, WatchEvent, WatchOptions } from '../contract.ts';
 
@@ -33,12 +35,18 @@ export class EtcdV3Api implements EtcdApi {
   constructor(
     private readonly conn: EtcdConnection,
     private readonly logger: Logger,
+    private readonly fetchFn?: typeof globalThis.fetch,
   ) {}
 
   async getValues(prefixes: readonly KeyPath[], signal?: AbortSignal): Promise<Snapshot> {
     const wanted = collapsePrefixes(prefixes);
     const values = new Map<KeyPath, string>();
     if (wanted.length === 0) return { values };
+    if (this.#client === undefined && this.fetchFn && !this.#closed) {
+      // before the gRPC client exists (a one-shot, a daemon's first read): the JSON gateway
+      const snap = await readThroughGateway(this.conn, this.fetchFn, wanted, OPS_PER_TXN, signal);
+      if (snap) return snap;
+    }
     const client = await this.#connect(signal);
     let revision: string | undefined;
     for (let i = 0; i < wanted.length; i += OPS_PER_TXN) {

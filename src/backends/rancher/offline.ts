@@ -22,7 +22,7 @@ export function offlineRancherBackend(name: string, answersFile: string, ctx: Ba
     async getValues(prefixes, opts) {
       let doc: unknown;
       try {
-        doc = parseDataFile(path, await readFile(path, { encoding: 'utf8', signal: opts?.signal }));
+        doc = await parseDataFile(path, await readFile(path, { encoding: 'utf8', signal: opts?.signal }));
       } catch (e) {
         throw new BackendError(name, `cannot read answers file ${path}: ${errorMessage(e)}`, { cause: e });
       }

@@ -105,7 +105,7 @@ test('etcd: a missing TLS file is a non-retryable BackendError naming the file',
   });
 });
 
-test('etcd: importing the definition does not load gRPC; the first v3 use does', async (t) => {
+test('etcd: importing the definition does not load gRPC, nor does a first v3 read (JSON gateway); a watch does', async (t) => {
   const etcd = await startEtcd(t);
   const script = `
     import { createRequire } from 'node:module';
@@ -115,13 +115,16 @@ test('etcd: importing the definition does not load gRPC; the first v3 use does',
     const before = grpcLoaded();
     const b = openBackend('etcd', 'e', { nodes: [process.argv[1]], version: 3 }, { logger: { info() {}, warn() {}, debug() {}, error() {} }, env: {}, fetch, baseDir: '.' });
     await b.getValues(['/x']);
+    const read = grpcLoaded();
+    const unwatch = await b.watch(['/x'], () => {});
     const after = grpcLoaded();
+    await unwatch();
     await b.close();
-    console.log(JSON.stringify({ before, after }));
+    console.log(JSON.stringify({ before, read, after }));
   `;
   const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script, etcd.clientUrl], {
     cwd: new URL('../../..', import.meta.url).pathname,
     timeout: 30_000,
   });
-  assert.deepEqual(JSON.parse(stdout.trim().split('\n').at(-1)!), { before: false, after: true });
+  assert.deepEqual(JSON.parse(stdout.trim().split('\n').at(-1)!), { before: false, read: false, after: true });
 });

@@ -1,0 +1,48 @@
+#!/usr/bin/env node
+/**
+ * `npm run build`: src/ → dist/ as one ES module bundle (esbuild), dist/bin.js plus the chunks
+ * its lazy imports load (commands, HAProxy, status, ...). Resolving and compiling hundreds of
+ * small ESM files costs Node 20 more start-up time than the work of a one-shot render.
+ *
+ * The light pure-JS dependencies every command loads (commander, pino, smol-toml) are bundled
+ * in. The rest stay external and load from node_modules when used: packages that load files or
+ * native parts by path at run time (the etcd3/gRPC client; nunjucks, whose modules template/
+ * requires one by one) and the ones loaded on demand (yaml, diff, execa, the redis and NATS
+ * clients, prom-client). Types are checked by `npm run typecheck`, not here.
+ *
+ *   node scripts/build.mjs [--outdir dist]
+ */
+import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+
+const ROOT = fileURLToPath(new URL('../', import.meta.url));
+const i = process.argv.indexOf('--outdir');
+const outdir = i > 0 ? process.argv[i + 1] : join(ROOT, 'dist');
+
+const pkg = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8'));
+const BUNDLED = new Set(['commander', 'pino', 'smol-toml']);
+const external = Object.keys(pkg.dependencies).filter((d) => !BUNDLED.has(d));
+
+// empty dist/ but keep the folder: re-creating it would touch the package root, and npm (npx)
+// then finds its node_modules/.package-lock.json out of date and re-reads the whole tree
+await mkdir(outdir, { recursive: true });
+for (const e of await readdir(outdir)) await rm(join(outdir, e), { recursive: true, force: true });
+await build({
+  absWorkingDir: ROOT,
+  entryPoints: { bin: 'src/bin.ts' },
+  outdir,
+  bundle: true,
+  splitting: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  external: external.flatMap((d) => [d, `${d}/*`]),
+  // bundled CommonJS dependencies (pino, commander) call require() for Node's own modules
+  banner: { js: "import { createRequire as __keyplateRequire } from 'node:module'; const require = __keyplateRequire(import.meta.url);" },
+  define: { __KEYPLATE_VERSION__: JSON.stringify(pkg.version) },
+  chunkNames: 'chunks/[name]-[hash]',
+  sourcemap: true,
+  logLevel: 'warning',
+});
