@@ -1,6 +1,8 @@
 /**
- * etcd v2 watches: one long-poll loop per prefix (`?wait=true&recursive=true&waitIndex=N`), each
- * re-armed at the index after the last event it delivered, never "at now" (confd #671). An
+ * etcd v2 watches: one long-poll loop per subscription (`?wait=true&recursive=true&waitIndex=N`) on
+ * the deepest directory above all its prefixes, filtered here (one loop per prefix would deliver
+ * their events out of index order, so a resume index could skip another prefix's change), re-armed
+ * at the index after the last event it delivered, never "at now" (confd #671). An
  * "event index cleared" answer (errorCode 401) is a 'resync'; a poll that ends empty or hits the
  * client deadline is re-armed at the same index; connection errors are reported once, retried
  * with backoff, and fail over to the next node.
@@ -46,14 +48,11 @@ export class V2Watches {
     if (opts.signal?.aborted || prefixes.length === 0) return unwatch;
     opts.signal?.addEventListener('abort', () => void unwatch(), { once: true });
     this.#subs.add(sub);
-    const armed = prefixes.map(
-      (prefix) =>
-        new Promise<void>((ready) => {
-          const next = since === undefined ? undefined : since + 1n;
-          sub.loops.push(this.#loop(sub, prefix, next, ready));
-        }),
-    );
-    await Promise.all(armed);
+    const armed = new Promise<void>((ready) => {
+      const next = since === undefined ? undefined : since + 1n;
+      sub.loops.push(this.#loop(sub, commonDirectory(prefixes), prefixes, next, ready));
+    });
+    await armed;
     return unwatch;
   }
 
@@ -64,8 +63,8 @@ export class V2Watches {
     await Promise.all(subs.flatMap((s) => s.loops));
   }
 
-  /** One prefix: poll, deliver, re-arm, until the subscription is aborted. `ready` fires once armed (or failed). */
-  async #loop(sub: Subscription, prefix: KeyPath, start: bigint | undefined, ready: () => void): Promise<void> {
+  /** Poll `prefix` (a directory above all of `wanted`), deliver, re-arm, until the subscription is aborted. `ready` fires once armed (or failed). */
+  async #loop(sub: Subscription, prefix: KeyPath, wanted: readonly KeyPath[], start: bigint | undefined, ready: () => void): Promise<void> {
     const signal = sub.ctrl.signal;
     const backoff = new Retry(this.conn.backoff);
     let next = start;
@@ -86,7 +85,7 @@ export class V2Watches {
         });
         backoff.reset();
         if (!answer || answer.text.trim() === '') continue; // deadline or empty body: re-arm at the same index
-        next = this.#handle(sub, prefix, parseBody(this.conn.name, answer, `etcd v2 watch of ${prefix}`), answer.status, next);
+        next = this.#handle(sub, prefix, wanted, parseBody(this.conn.name, answer, `etcd v2 watch of ${prefix}`), answer.status, next);
       } catch (e) {
         if (signal.aborted) break;
         const fatal = e instanceof BackendError && !e.retryable;
@@ -100,7 +99,7 @@ export class V2Watches {
   }
 
   /** Apply one long-poll answer; returns the next waitIndex. */
-  #handle(sub: Subscription, prefix: KeyPath, body: V2Body, status: number, next: bigint | undefined): bigint | undefined {
+  #handle(sub: Subscription, prefix: KeyPath, wanted: readonly KeyPath[], body: V2Body, status: number, next: bigint | undefined): bigint | undefined {
     if (body.errorCode === EVENT_INDEX_CLEARED) {
       const current = body.index !== undefined ? BigInt(body.index) : undefined;
       this.logger.warn({ event: 'watch-compacted', prefix, waitIndex: next?.toString() }, 'etcd v2 event index cleared: resync');
@@ -116,11 +115,13 @@ export class V2Watches {
     const index = body.node.modifiedIndex !== undefined ? BigInt(body.node.modifiedIndex) : undefined;
     if (index === undefined) throw new BackendError(this.conn.name, `etcd v2 watch of ${prefix}: event without modifiedIndex`);
     if (next !== undefined && index < next) return next; // already delivered
-    const change = toChange(body, prefix);
-    if (change === 'unknown') {
+    const changes = wanted.map((p) => toChange(body, p));
+    if (changes.includes('unknown')) {
       this.#emit(sub, { type: 'resync', reason: `etcd v2 sent an unknown action "${body.action}"` });
-    } else if (change) {
-      this.#emit(sub, { type: 'change', revision: index.toString(), changes: [change] });
+    } else {
+      const real = changes.filter((c): c is KeyChange => c !== null && c !== 'unknown');
+      const unique = real.filter((c, i) => real.findIndex((d) => d.key === c.key) === i);
+      if (unique.length > 0) this.#emit(sub, { type: 'change', revision: index.toString(), changes: unique });
     }
     return index + 1n;
   }
@@ -162,6 +163,15 @@ export function toChange(body: V2Body, prefix: KeyPath): KeyChange | null | 'unk
     return node.dir ? { key, recursive: true } : { key };
   }
   return 'unknown';
+}
+
+/** The deepest directory containing every prefix (segment-wise: `/app/db` and `/app/web` → `/app`). */
+export function commonDirectory(prefixes: readonly KeyPath[]): KeyPath {
+  const split = prefixes.map((p) => p.split('/').filter(Boolean));
+  const first = split[0];
+  let n = 0;
+  while (n < first.length && split.every((s) => s[n] === first[n])) n++;
+  return normalizeKey(`/${first.slice(0, n).join('/')}`);
 }
 
 function parseSince(backend: string, since: string | undefined): bigint | undefined {

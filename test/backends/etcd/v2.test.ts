@@ -18,6 +18,26 @@ function v2Backend(t: { after: (fn: () => unknown) => void }, options: Record<st
   return b;
 }
 
+test('etcd v2: a watch over two prefixes delivers the missed changes in index order, and nothing between them', async (t) => {
+  const etcd = await startEtcd(t);
+  const b = v2Backend(t, { nodes: [etcd.clientUrl] });
+  const prefixes = [K('/hosts'), K('/services')];
+  await v2Put(etcd.clientUrl, '/hosts/seed', 'x');
+  const snap = await b.getValues(prefixes);
+  const writes: Array<[string, string]> = [];
+  for (let i = 0; i < 20; i++) writes.push([i % 2 ? `/hosts/h${i}` : `/services/s${i}`, String(i)]);
+  for (const [k, v] of writes) await v2Put(etcd.clientUrl, k, v);
+  await v2Put(etcd.clientUrl, '/other/between', 'no');
+  const events: WatchEvent[] = [];
+  const unwatch = await b.watch!(prefixes, (e) => events.push(e), { since: snap.revision });
+  t.after(unwatch);
+  const keys = () => events.flatMap((e) => (e.type === 'change' ? (e.changes ?? []).map((c) => c.key) : []));
+  await waitFor(() => keys().length >= writes.length, { message: 'the missed changes' });
+  assert.deepEqual(keys(), writes.map(([k]) => k), 'in the order they were written, nothing outside the prefixes');
+  const revisions = events.flatMap((e) => (e.type === 'change' && e.revision ? [Number(e.revision)] : []));
+  assert.deepEqual(revisions, [...revisions].sort((x, y) => x - y), 'the index never goes back');
+});
+
 test('etcd v2: registrator layout read and watched through every action', async (t) => {
   const etcd = await startEtcd(t);
   const url = etcd.clientUrl;
