@@ -5,6 +5,6 @@
 # (`docker run keyplate --log-level debug`, `docker run keyplate --onetime`).
 # Keep the list in step with the CLI's commands (test/docker/entrypoint.test.ts checks it).
 case "${1-}" in
-  run | render | keys | check | version | help | --version | -V | --help | -h) exec keyplate "$@" ;;
+  run | render | keys | check | confd | version | help | --version | -V | --help | -h) exec keyplate "$@" ;;
 esac
 exec keyplate run "$@"

@@ -15,6 +15,7 @@ import { abortableSleep, untilAborted, backoff, DEFAULT_RETRY, systemClock, type
 import { MemoryTree } from '../tree/tree.ts';
 import { RepeatGate } from '../schedule/repeat.ts';
 import { logBackendError, logBackendRecovered } from './error-log.ts';
+import type { FeedStatus } from './feed-status.ts';
 
 /** Deltas delivered by the watch, with the revision of their batch. */
 interface Delta { readonly revision?: Revision; readonly changes: readonly KeyChange[] }
@@ -28,21 +29,7 @@ function coveredBy(rev: Revision | undefined, snapshot: Revision | undefined): b
   return BigInt(rev) <= BigInt(snapshot);
 }
 
-export interface FeedStatus {
-  readonly backend: string;
-  readonly kind: string;
-  readonly revision?: Revision;
-  readonly connected: boolean;
-  readonly lastSyncAt?: number;
-  readonly lastError?: string;
-  readonly keys: number;
-  /** Epoch ms of the last watch event of any kind. */
-  readonly lastEventAt?: number;
-  /** Watch streams re-established after the first one (reconnects that resumed). */
-  readonly resumes?: number;
-  /** Full re-reads the backend asked for (history lost, e.g. compaction). */
-  readonly resyncs?: number;
-}
+export type { FeedStatus } from './feed-status.ts';
 
 export class Feed {
   readonly tree = new MemoryTree();
