@@ -98,8 +98,9 @@ export async function startStack(t: After, opts: StackOptions): Promise<LiveStac
     keyplate,
     minReloadIntervalMs,
     admin: (command) => cliCommand(paths.adminSocket, command),
+    // the master re-execs on a reload and its socket refuses connections meanwhile: retry that briefly
     showProc: async () => {
-      const text = await cliCommand(paths.masterSocket, 'show proc');
+      const text = await waitFor(() => cliCommand(paths.masterSocket, 'show proc'), { timeoutMs: 5_000, message: 'the master socket to answer show proc' });
       const info = parseShowProc(text);
       if (!info) throw new Error(`unexpected show proc reply: ${text.slice(0, 200)}`);
       return info;
