@@ -4,7 +4,8 @@
  * (`%!d(string=x)`, `%!s(MISSING)`, `%!(EXTRA ...)`) instead of exceptions.
  */
 
-interface Spec {
+/** Flags, width and precision of one directive (shared with the Go engine's printf). */
+export interface Spec {
   minus: boolean;
   plus: boolean;
   space: boolean;
@@ -54,7 +55,8 @@ function bad(verb: string, v: unknown): string {
   return `%!${verb}(${typeName(v)}=${goString(v)})`;
 }
 
-function pad(s: string, spec: Spec, numeric: boolean): string {
+/** Go's padding: spaces, or zeros after a sign or a 0x/0b/0o prefix. */
+export function pad(s: string, spec: Spec, numeric: boolean): string {
   const w = spec.width ?? 0;
   if (w === 0) return s;
   const len = [...s].length;

@@ -3,32 +3,8 @@
  * verbs %v %s %d %q %x %X %o %b %f %e %g %t %c %T with flags, width and precision, Go's float
  * formatting, and Go's in-band error markers (`%!d(string=x)`, `%!s(MISSING)`, `%!(EXTRA …)`).
  */
-import { parseFormat, type ParsedFormat } from '../printf.ts';
+import { pad, parseFormat, type ParsedFormat, type Spec } from '../printf.ts';
 import { formatFloat, formatV, GoFloat, typeName } from './values.ts';
-
-interface Spec {
-  minus: boolean;
-  plus: boolean;
-  space: boolean;
-  zero: boolean;
-  sharp: boolean;
-  width?: number;
-  prec?: number;
-}
-
-function pad(s: string, spec: Spec, numeric: boolean): string {
-  const w = spec.width ?? 0;
-  if (w === 0) return s;
-  const len = [...s].length;
-  if (len >= w) return s;
-  const fill = w - len;
-  if (spec.minus) return s + ' '.repeat(fill);
-  if (spec.zero) {
-    if (numeric && /^[+\- ]/.test(s)) return s[0] + '0'.repeat(fill) + s.slice(1);
-    return '0'.repeat(fill) + s;
-  }
-  return ' '.repeat(fill) + s;
-}
 
 function signed(neg: boolean, s: string, spec: Spec): string {
   if (neg) return `-${s}`;

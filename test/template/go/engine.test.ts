@@ -17,6 +17,10 @@ import { goRender } from './helpers.ts';
 const tree = (pairs: Record<string, string>) => new MemoryTree(Object.entries(pairs));
 
 describe('Go engine in keyplate', () => {
+  it('printf zero-pads after a sign or a 0x prefix, as Go does (the padding shared with the Nunjucks printf)', async () => {
+    assert.equal(await goRender('{{ printf "%#08x|%08d|%-6s|%+05d" 255 -42 "ab" 7 }}', {}), '0x0000ff|-0000042|ab    |+0007');
+  });
+
   it('refuses a backend value with a line break through {{ }}, naming the key and file:line:col', async () => {
     await assert.rejects(goRender('ok\n  {{ getv "/pem" }}', { '/pem': 'a\nb' }), (e: unknown) => {
       assert.ok(e instanceof TemplateError);
