@@ -73,7 +73,7 @@ export async function gotmplBench(opts: { sizes?: readonly number[]; samples: nu
     const samples = services >= 10_000 ? Math.max(3, Math.round(opts.samples / 4)) : opts.samples;
     opts.log?.(`(i) Nunjucks vs Go template render, ${services.toLocaleString('en')} services × 3`);
     // Compile and let the JIT settle, then interleave the engines' runs so load on the machine hits both alike.
-    for (let i = 0; i < (services >= 10_000 ? 2 : 10); i++) await Promise.all([nj(), go()]);
+    for (let i = 0; i < (services >= 10_000 ? 3 : 50); i++) await Promise.all([nj(), go()]);
     const tn: number[] = [];
     const tg: number[] = [];
     for (let round = 0; round < samples; round += 5) {

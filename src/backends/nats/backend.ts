@@ -8,6 +8,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
+import { OpenWatches } from '../open-watches.ts';
 import type { KV } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { BackendError, errorMessage } from '../../errors.ts';
@@ -20,7 +21,7 @@ const GET_PARALLEL = 32;
 export class NatsBackend implements Backend {
   readonly kind = 'nats' as const;
   #conn?: Promise<{ nc: NatsConnection; kv: KV }>;
-  readonly #watches = new Set<Unwatch>();
+  readonly #watches = new OpenWatches();
   #closed = false;
 
   constructor(
@@ -75,15 +76,12 @@ export class NatsBackend implements Backend {
       }
       emit({ type: 'error', error: new BackendError(this.name, 'nats: the key-value watcher ended; restarting it from the last revision'), willRetry: false });
     })();
-    const unwatch = async () => {
-      if (stopped) return;
+    const unwatch = this.#watches.track(async () => {
       stopped = true;
-      this.#watches.delete(unwatch);
       iter.stop();
       (statuses as { stop?: () => void }).stop?.();
       await loop;
-    };
-    this.#watches.add(unwatch);
+    });
     opts.signal?.addEventListener('abort', () => void unwatch(), { once: true });
     return unwatch;
   }
@@ -91,7 +89,7 @@ export class NatsBackend implements Backend {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    await Promise.all([...this.#watches].map((u) => u()));
+    await this.#watches.closeAll();
     const c = await this.#conn?.catch(() => undefined);
     await c?.nc.close().catch(() => {});
   }

@@ -4,6 +4,7 @@
  * The revision is a content hash: Redis has no global revision to resume from. See docs/redis.md.
  */
 import { BackendError, errorMessage } from '../../errors.ts';
+import { OpenWatches } from '../open-watches.ts';
 import type { KeyPath } from '../../tree/keys.ts';
 import { contentRevision } from '../revision.ts';
 import type { Backend, BackendContext, BackendDefinition, Snapshot, Unwatch, WatchEvent, WatchOptions } from '../contract.ts';
@@ -16,7 +17,7 @@ export class RedisBackend implements Backend {
   readonly kind = 'redis' as const;
   #conn?: Promise<RedisConnection>;
   readonly #hashes = new Set<string>();
-  readonly #watches = new Set<Unwatch>();
+  readonly #watches = new OpenWatches();
   #closed = false;
 
   constructor(
@@ -50,18 +51,13 @@ export class RedisBackend implements Backend {
       opts.since,
       opts.signal,
     );
-    const once = async () => {
-      this.#watches.delete(once);
-      await unwatch();
-    };
-    this.#watches.add(once);
-    return once;
+    return this.#watches.track(unwatch);
   }
 
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    await Promise.all([...this.#watches].map((u) => u()));
+    await this.#watches.closeAll();
     const conn = await this.#conn?.catch(() => undefined);
     await conn?.close();
   }

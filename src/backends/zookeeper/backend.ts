@@ -6,6 +6,7 @@
  * revision is a content hash. See docs/zookeeper.md.
  */
 import { BackendError } from '../../errors.ts';
+import { OpenWatches } from '../open-watches.ts';
 import type { KeyPath } from '../../tree/keys.ts';
 import { contentRevision } from '../revision.ts';
 import type { Backend, BackendContext, BackendDefinition, Snapshot, Unwatch, WatchEvent, WatchOptions } from '../contract.ts';
@@ -17,7 +18,7 @@ import { watchZooKeeper } from './watch.ts';
 export class ZooKeeperBackend implements Backend {
   readonly kind = 'zookeeper' as const;
   #session?: Promise<ZkSession>;
-  readonly #watches = new Set<Unwatch>();
+  readonly #watches = new OpenWatches();
   #closed = false;
 
   constructor(
@@ -41,18 +42,13 @@ export class ZooKeeperBackend implements Backend {
       opts.since,
       opts.signal,
     );
-    const once = async () => {
-      this.#watches.delete(once);
-      await unwatch();
-    };
-    this.#watches.add(once);
-    return once;
+    return this.#watches.track(unwatch);
   }
 
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    await Promise.all([...this.#watches].map((u) => u()));
+    await this.#watches.closeAll();
     (await this.#session?.catch(() => undefined))?.close();
   }
 

@@ -94,25 +94,24 @@ class Executor extends Evaluator {
     const outer = this.vars.length;
     const val = this.evalPipeline(dot, r.pipe);
     const mark = this.vars.length;
-    const one = (index: unknown, elem: unknown): boolean => this.iteration(r, mark, index, elem);
     let any = false;
     if (Array.isArray(val) || val instanceof Set) {
       const items = Array.isArray(val) ? val : [...val];
       for (let i = 0; i < items.length; i++) {
         any = true;
-        if (!one(i, items[i])) break;
+        if (!this.iteration(r, mark, i, items[i])) break;
       }
     } else if (isMap(val) || val instanceof Map) {
       const m = val instanceof Map ? val : undefined;
       const keys = m ? [...m.keys()].sort() : Object.keys(val).sort();
       for (const k of keys) {
         any = true;
-        if (!one(k, m ? m.get(k) : (val as Record<string, unknown>)[k])) break;
+        if (!this.iteration(r, mark, k, m ? m.get(k) : (val as Record<string, unknown>)[k])) break;
       }
     } else if (typeof val === 'number' && Number.isInteger(val)) {
       for (let i = 0; i < val; i++) {
         any = true;
-        if (!one(i, i)) break;
+        if (!this.iteration(r, mark, i, i)) break;
       }
     } else if (val !== undefined && val !== null) {
       this.errorf(r, `range can't iterate over ${printValue(val)}`);
