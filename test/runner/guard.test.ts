@@ -51,7 +51,8 @@ describe('data guard', () => {
     assert.equal(guards[0].prefix, '/hosts');
     assert.equal(guards[0].reason, 'empty');
     assert.match(guards[0].message, /\/hosts on memory is empty but had 3 keys/);
-    assert.ok(outcomes.some((o) => o.ok && o.guardHolds?.some((g) => g.prefix === '/hosts')), 'the outcome reports the new hold');
+    // the cycle's outcome is reported once the pass ends (after the install and the guard's state write)
+    await waitFor(() => outcomes.some((o) => o.ok && o.guardHolds?.some((g) => g.prefix === '/hosts')), { timeoutMs: 10_000, message: 'the outcome reports the new hold' });
 
     h.mem.set('/services/c', '10.0.0.3:80');
     await waitFor(async () => (await read(h.dst)).includes('server c'), { timeoutMs: 30_000, message: 'still applying other prefixes' });
