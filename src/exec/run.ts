@@ -3,10 +3,10 @@
  * timeout or abort the WHOLE process group is killed (SIGTERM, then SIGKILL after a grace period),
  * so `sh -c 'sleep 100'` leaves nothing behind. A non-zero exit is a result, never a throw.
  */
-import { readdir, readFile } from 'node:fs/promises';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { prepareCommand, type CommandSpec } from './command.ts';
+import { listPids, procStat } from './procfs.ts';
 import { startRecord, type RecordedRun } from './run-record.ts';
 
 export interface CommandResult {
@@ -83,21 +83,11 @@ function killGroup(pid: number, signal: NodeJS.Signals | 0): boolean {
  */
 async function groupRunning(pgid: number): Promise<boolean> {
   if (!killGroup(pgid, 0)) return false;
-  let entries: string[];
-  try {
-    entries = await readdir('/proc');
-  } catch {
-    return true;
-  }
-  for (const e of entries) {
-    if (!/^\d+$/.test(e)) continue;
-    try {
-      const stat = await readFile(`/proc/${e}/stat`, 'utf8');
-      const [state, , pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (Number(pgrp) === pgid && state !== 'Z') return true;
-    } catch {
-      // exited meanwhile
-    }
+  const pids = await listPids();
+  if (pids === undefined) return true;
+  for (const pid of pids) {
+    const s = await procStat(pid); // undefined: exited meanwhile
+    if (s !== undefined && s.pgrp === pgid && s.state !== 'Z') return true;
   }
   return false;
 }

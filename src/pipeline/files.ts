@@ -86,6 +86,27 @@ function errnoCode(e: unknown): string | undefined {
   return typeof e === 'object' && e !== null ? ((e as NodeJS.ErrnoException).code ?? undefined) : undefined;
 }
 
+/**
+ * Write a small file beside its final place and rename it there (never a half-written `path`),
+ * with exactly `mode`; the temp file (`.<name>.<hex>`) is removed when anything fails.
+ */
+export async function writeFileAtomic(path: string, contents: string | Buffer, mode: number, signal?: AbortSignal): Promise<void> {
+  const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(4).toString('hex')}`);
+  try {
+    const fh = await open(tmp, 'wx', mode);
+    try {
+      await fh.writeFile(contents, { signal });
+      await fh.chmod(mode);
+    } finally {
+      await fh.close();
+    }
+    await fsRename(tmp, path);
+  } catch (e) {
+    await unlink(tmp).catch(() => undefined);
+    throw e;
+  }
+}
+
 /** Read a file and its fingerprint; null when it does not exist. */
 export async function snapshotFile(path: string): Promise<FileSnapshot | null> {
   let fh;

@@ -4,14 +4,12 @@
  * output cites that file instead of the stage file (already deleted), and each line it names is
  * shown with the template file:line that most likely produced it.
  */
-import { randomBytes } from 'node:crypto';
-import { open, rename, unlink } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { unlink } from 'node:fs/promises';
 import type { TemplateSpec } from '../config/types.ts';
 import { errorMessage } from '../errors.ts';
 import { describeOutcome, outputTail, type CommandResult } from '../exec/run.ts';
 import { mapRenderedLine, readTemplateFiles } from '../template/deps.ts';
-import type { StagedFile } from './files.ts';
+import { writeFileAtomic, type StagedFile } from './files.ts';
 
 export const REJECTED_SUFFIX = '.rejected';
 
@@ -27,21 +25,7 @@ export function rejectedMode(dstMode: number): number {
 /** Write `contents` to `<dst>.rejected` atomically (temp file + rename) with `rejectedMode`. */
 export async function keepRejected(dst: string, contents: Buffer, dstMode: number): Promise<string> {
   const path = rejectedPath(dst);
-  const tmp = join(dirname(dst), `.${basename(path)}.${randomBytes(4).toString('hex')}`);
-  const mode = rejectedMode(dstMode);
-  const fh = await open(tmp, 'wx', mode);
-  try {
-    await fh.writeFile(contents);
-    await fh.chmod(mode);
-  } finally {
-    await fh.close();
-  }
-  try {
-    await rename(tmp, path);
-  } catch (e) {
-    await unlink(tmp).catch(() => undefined);
-    throw e;
-  }
+  await writeFileAtomic(path, contents, rejectedMode(dstMode));
   return path;
 }
 

@@ -4,11 +4,10 @@
  * written atomically: a temp file renamed into place). Counts and prefixes only, never a key or a
  * value. It is ignored when the destination does not exist (nothing installed to protect).
  */
-import { randomBytes } from 'node:crypto';
-import { access, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { access, readFile } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import { errorMessage } from '../errors.ts';
+import { writeFileAtomic } from '../pipeline/files.ts';
 
 /** Key counts per `<backend> <prefix>` at the last install. */
 export type GuardCounts = Readonly<Record<string, number>>;
@@ -69,13 +68,10 @@ export function fileGuardState(resource: string, dst: string, logger: Logger): G
       const state: StateFile = { version: 1, resource, prefixes: { ...counts } };
       const text = `${JSON.stringify(state, null, 2)}\n`;
       if (text === last) return;
-      const tmp = join(dirname(path), `.${basename(path)}-${randomBytes(6).toString('hex')}`);
       try {
-        await writeFile(tmp, text, { mode: 0o600, flag: 'wx', signal });
-        await rename(tmp, path);
+        await writeFileAtomic(path, text, 0o600, signal);
         last = text;
       } catch (e) {
-        await rm(tmp, { force: true }).catch(() => {});
         logger.warn({ event: 'guard-state-unwritable', path, err: errorMessage(e) }, `cannot write the data guard state ${path}; after a restart the guard has no baseline`);
       }
     },
