@@ -42,7 +42,10 @@ it('deleting every /hosts key through the watch applies, and a server added afte
   await client.put('/hosts/www.example.com').value('web');
   await waitFor(() => serves(stack, 'www.example.com', 'W1').then(async (ok) => ok || serves(stack, 'www.example.com', 'W8')), {
     timeoutMs: 30_000,
-    message: `www routed again\n${await readFile(stack.mapPath, 'utf8')}\n${stack.keyplate.dump(from)}`,
+    message: 'www routed again',
+  }).catch(async (e: Error) => {
+    // the map and the log as they are when the wait gives up, not as they were when it began
+    throw new Error(`${e.message}\n${await readFile(stack.mapPath, 'utf8')}\n${stack.keyplate.dump(from)}`, { cause: e });
   });
   const logs = stack.keyplate.logs.slice(from);
   assert.equal(logs.filter((l) => l.event === 'guard-held' || l.code === 'E_GUARD').length, 0, stack.keyplate.dump(from));
