@@ -14,7 +14,7 @@
  * it to bench/results.md. Everything it starts is stopped, also on Ctrl-C.
  *
  *   npm run bench            (or: npx tsx bench/run.ts --quick   for a smoke run;
- *                             --only=g,h   for those sections only; never writes results.md)
+ *                             --only=a,g   for those sections only, a = (a) and (c); never writes results.md)
  */
 import { execFileSync } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -26,7 +26,8 @@ import { Cleanup } from './lib/cleanup.ts';
 import { putAll, seedKeys } from './lib/seed-data.ts';
 import { fmtMb, fmtMs, median, p99, table, verdict, type Row } from './lib/stats.ts';
 import { liveHaproxy } from './haproxy-live.ts';
-import { onetimeRun, ROOT, shippedEntry, startupRun } from './onetime.ts';
+import { onetimeRun, ROOT, shippedEntry, startupRun, type Entry } from './onetime.ts';
+import type { Etcd3 } from 'etcd3';
 import { quarantineBench, quarantineRows } from './quarantine.ts';
 import { convergence, installFloor, putFloor, watchFloor, writeSeedConfig } from './watch-convergence.ts';
 import { backendConvergence } from './backends.ts';
@@ -77,27 +78,46 @@ async function main(cleanup: Cleanup): Promise<void> {
   const large = seedKeys('/large', LARGE, INSTANCES);
   await putAll(kv, [...seedKeys('/small', SMALL, INSTANCES), ...large]);
 
-  if (ONLY) {
-    const only = ONLY.split(',');
-    const entry = await shippedEntry(log);
-    if (only.includes('g')) {
-      const g = await startupRows({ entry, dir, etcdUrl: etcd.clientUrl, samples: N.startup, log });
-      rows.push(...g.rows);
-      notes.push(...g.notes);
-    }
-    if (only.includes('h')) rows.push(...(await scaleRows({ entry, kv, dir, etcdUrl: etcd.clientUrl, largePrefix: '/large', runs: N.scale, log })));
-    return report(rows, notes, loadBefore, started);
-  }
+  const only = ONLY?.split(',');
+  const run = (section: string) => only === undefined || only.includes(section);
 
   // (c) the floor, then (a) at 10 services, in the same etcd and run.
+  if (run('a')) await convergenceRows(kv, etcd.clientUrl, dir, large.length, rows, notes);
+  // (f) (a) per backend.
+  if (run('f')) rows.push(...(await backendConvergence({ cleanup, kv, etcdUrl: etcd.clientUrl, dir, samples: N.backends, log })));
+  const entry = await shippedEntry(log);
+  if (entry.note) notes.push(`(b) ${entry.note}`);
+  if (run('b')) rows.push(...(await onetimeRows(entry, etcd.clientUrl, dir, notes)));
+  // (d) live HAProxy: Runtime API, then forced reloads.
+  if (run('d')) rows.push(...(await liveRows(cleanup, kv, etcd.clientUrl, dir, entry, notes)));
+  // (g) start-up, whole process, paired with its yardsticks.
+  if (run('g')) {
+    const g = await startupRows({ entry, dir, etcdUrl: etcd.clientUrl, samples: N.startup, log });
+    rows.push(...g.rows);
+    notes.push(...g.notes);
+  }
+  // (h) watch RSS at 10,000 services, the etcd-haproxy template at 100,000 keys.
+  if (run('h')) rows.push(...(await scaleRows({ entry, kv, dir, etcdUrl: etcd.clientUrl, largePrefix: '/large', runs: N.scale, log })));
+  // (i) the two template engines on the same HAProxy template, in process.
+  if (run('i')) rows.push(...(await gotmplBench({ samples: QUICK ? 10 : 40, log })));
+  // (e) quarantine: refused render → the other changes installed.
+  if (run('e')) {
+    log('(e) quarantine: refused render → rest installed, 1/10/100 changed keys');
+    rows.push(...quarantineRows(await quarantineBench([1, 10, 100], QUICK ? 3 : 10)));
+  }
+  await report(rows, notes, loadBefore, started);
+}
+
+/** (c) the floors and (a) watch convergence at 10 and 10,000 services. */
+async function convergenceRows(kv: Etcd3, etcdUrl: string, dir: string, largeKeys: number, rows: Row[], notes: string[]): Promise<void> {
   log('(c) put acknowledgement floor');
   const floor = await putFloor(kv, N.floor);
   const watched = await watchFloor(kv, N.floor);
   const install = await installFloor(dir, N.floor);
   log('(a) watch convergence, 10 services');
-  const small = await convergence(kv, { dir, etcdUrl: etcd.clientUrl, prefix: '/small', dst: join(dir, 'small.cfg'), watch: true, services: SMALL, samples: N.small });
+  const small = await convergence(kv, { dir, etcdUrl, prefix: '/small', dst: join(dir, 'small.cfg'), watch: true, services: SMALL, samples: N.small });
   log(`(a) watch convergence, ${LARGE.toLocaleString('en')} services`);
-  const big = await convergence(kv, { dir, etcdUrl: etcd.clientUrl, prefix: '/large', dst: join(dir, 'large.cfg'), watch: true, services: LARGE, samples: N.large });
+  const big = await convergence(kv, { dir, etcdUrl, prefix: '/large', dst: join(dir, 'large.cfg'), watch: true, services: LARGE, samples: N.large });
 
   const floorMed = median(floor);
   const watchMed = median(watched);
@@ -123,17 +143,15 @@ async function main(cleanup: Cleanup): Promise<void> {
   });
   notes.push(
     `(a) acks of the same puts: median ${fmtMs(median(small.acks))} (10 svc), ${fmtMs(median(big.acks))} (10k svc); ` +
-      `start → first render on disk: ${fmtMs(small.firstRenderMs)} (10 svc), ${fmtMs(big.firstRenderMs)} (10k svc, ${large.length.toLocaleString('en')} keys).`,
+      `start → first render on disk: ${fmtMs(small.firstRenderMs)} (10 svc), ${fmtMs(big.firstRenderMs)} (10k svc, ${largeKeys.toLocaleString('en')} keys).`,
   );
 
-  // (f) (a) per backend.
-  rows.push(...(await backendConvergence({ cleanup, kv, etcdUrl: etcd.clientUrl, dir, samples: N.backends, log })));
+}
 
-  // (b) one-shot render, as shipped.
-  log('(b) one-shot render: checking the build');
-  const entry = await shippedEntry(log);
-  if (entry.note) notes.push(`(b) ${entry.note}`);
-  const onetimeCfg = await writeSeedConfig({ dir, etcdUrl: etcd.clientUrl, prefix: '/large', dst: join(dir, 'onetime.cfg'), watch: false }, 'onetime');
+/** (b) the one-shot render of 10,000 services × 3 as shipped: wall time and peak RSS. */
+async function onetimeRows(entry: Entry, etcdUrl: string, dir: string, notes: string[]): Promise<Row[]> {
+  log('(b) one-shot render');
+  const onetimeCfg = await writeSeedConfig({ dir, etcdUrl, prefix: '/large', dst: join(dir, 'onetime.cfg'), watch: false }, 'onetime');
   const runs = [];
   const startups: number[] = [];
   for (let i = 0; i < N.onetime; i++) startups.push(await startupRun(entry));
@@ -146,18 +164,23 @@ async function main(cleanup: Cleanup): Promise<void> {
   const walls = runs.map((r) => r.wallMs);
   const rss = runs.map((r) => r.peakRssBytes);
   const label = `(b) ${entry.label} run --onetime, ${LARGE.toLocaleString('en')} svc × ${INSTANCES}`;
-  rows.push({ measure: `${label}: wall (× --version below)`, samples: runs.length, median: `${fmtMs(median(walls))} ${(median(walls) / median(startups)).toFixed(1)}×`, tail: fmtMs(Math.max(...walls)), target: '≤ 0.5 s', result: verdict(median(walls) <= 500) });
-  rows.push({ measure: `    context: ${entry.label} --version (start + exit)`, samples: startups.length, median: fmtMs(median(startups)), tail: fmtMs(Math.max(...startups)) });
-  rows.push({ measure: `${label}: peak RSS`, samples: runs.length, median: fmtMb(median(rss)), tail: fmtMb(Math.max(...rss)), target: '≤ 120 MB', result: verdict(median(rss) <= 120 * 2 ** 20) });
+  return [
+    { measure: `${label}: wall (× --version below)`, samples: runs.length, median: `${fmtMs(median(walls))} ${(median(walls) / median(startups)).toFixed(1)}×`, tail: fmtMs(Math.max(...walls)), target: '≤ 0.5 s', result: verdict(median(walls) <= 500) },
+    { measure: `    context: ${entry.label} --version (start + exit)`, samples: startups.length, median: fmtMs(median(startups)), tail: fmtMs(Math.max(...startups)) },
+    { measure: `${label}: peak RSS`, samples: runs.length, median: fmtMb(median(rss)), tail: fmtMb(Math.max(...rss)), target: '≤ 120 MB', result: verdict(median(rss) <= 120 * 2 ** 20) },
+  ];
+}
 
-  // (d) live HAProxy: Runtime API, then forced reloads.
+/** (d) a live HAProxy: put → first request by the new server, Runtime API then forced reloads. */
+async function liveRows(cleanup: Cleanup, kv: Etcd3, etcdUrl: string, dir: string, entry: Entry, notes: string[]): Promise<Row[]> {
+  const rows: Row[] = [];
   for (const runtimeApi of [true, false]) {
     const what = runtimeApi ? 'Runtime API' : 'forced reload (runtime_api = false)';
     log(`(d) put → first request served by the new server, ${what}`);
     const sub = join(dir, runtimeApi ? 'live-runtime' : 'live-reload');
     await mkdir(sub);
     try {
-      const r = await liveHaproxy({ cleanup, kv, etcdUrl: etcd.clientUrl, dir: sub, entry, runtimeApi, samples: runtimeApi ? N.live : N.reload });
+      const r = await liveHaproxy({ cleanup, kv, etcdUrl, dir: sub, entry, runtimeApi, samples: runtimeApi ? N.live : N.reload });
       rows.push({ measure: `(d) put → first request by new server, ${what}`, samples: r.times.length, median: fmtMs(median(r.times)), tail: fmtMs(p99(r.times)) });
       notes.push(...r.notes.map((n) => `(d) ${what}: ${n}`));
     } catch (e) {
@@ -165,21 +188,7 @@ async function main(cleanup: Cleanup): Promise<void> {
       notes.push(`(d) ${what}: ${(e as Error).message.slice(0, 1500)}`);
     }
   }
-
-  // (g) start-up, whole process, paired with its yardsticks.
-  const g = await startupRows({ entry, dir, etcdUrl: etcd.clientUrl, samples: N.startup, log });
-  rows.push(...g.rows);
-  notes.push(...g.notes);
-  // (h) watch RSS at 10,000 services, the etcd-haproxy template at 100,000 keys.
-  rows.push(...(await scaleRows({ entry, kv, dir, etcdUrl: etcd.clientUrl, largePrefix: '/large', runs: N.scale, log })));
-
-  // (i) the two template engines on the same HAProxy template, in process.
-  rows.push(...(await gotmplBench({ samples: QUICK ? 10 : 40, log })));
-
-  // (e) quarantine: refused render → the other changes installed.
-  log('(e) quarantine: refused render → rest installed, 1/10/100 changed keys');
-  rows.push(...quarantineRows(await quarantineBench([1, 10, 100], QUICK ? 3 : 10)));
-  await report(rows, notes, loadBefore, started);
+  return rows;
 }
 
 async function report(rows: Row[], notes: string[], loadBefore: number, started: number): Promise<void> {
