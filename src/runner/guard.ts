@@ -18,7 +18,7 @@ import { ResourceError } from '../errors.ts';
 import type { Clock } from '../schedule/schedule.ts';
 import type { KeyTree } from '../tree/key-tree.ts';
 import { isUnder, stripPrefix, type KeyPath } from '../tree/keys.ts';
-import { MemoryTree } from '../tree/tree.ts';
+import { TreeMirror } from '../tree/mirror.ts';
 import type { Feed } from './feed.ts';
 import { memoryGuardState, type GuardCounts, type GuardStateStore } from './guard-state.ts';
 
@@ -90,8 +90,8 @@ export class DataGuard {
   readonly #o: GuardOptions;
   /** `<backend> <prefix>` → count and snapshot mark at the last install (in this process). */
   #good = new Map<string, Good>();
-  /** Per feed (by backend name): every value of the tree last installed. */
-  #values = new Map<string, ReadonlyMap<string, string>>();
+  /** Per feed (by backend name): every value of the tree last installed (kept current per change). */
+  readonly #values = new Map<string, TreeMirror>();
   /** Counts persisted by an earlier run (the baseline until the first install). */
   #persisted: GuardCounts | undefined;
   #restored = false;
@@ -158,7 +158,9 @@ export class DataGuard {
   accept(sources: readonly Feed[], trees: readonly KeyTree[]): void {
     sources.forEach((s, i) => {
       const t = trees[i];
-      this.#values.set(s.backend.name, t instanceof MemoryTree ? t.toMap() : new Map(t.entries().map((e) => [e.key, e.value])));
+      let mirror = this.#values.get(s.backend.name);
+      if (!mirror) this.#values.set(s.backend.name, (mirror = new TreeMirror()));
+      mirror.sync(t);
       for (const p of s.readPrefixes) {
         const id = `${s.backend.name} ${p}`;
         if (this.#holds.has(id)) continue; // keeps its baseline and its taint
@@ -209,7 +211,7 @@ export class DataGuard {
   #heldTree(s: Feed, held: readonly string[]): KeyTree {
     const t = s.tree.clone();
     for (const local of held) t.deleteTree(local);
-    for (const [k, v] of this.#values.get(s.backend.name)!) if (held.some((h) => isUnder(k, h))) t.set(k, v);
+    for (const [k, v] of this.#values.get(s.backend.name)!.values) if (held.some((h) => isUnder(k, h))) t.set(k, v);
     return t;
   }
 }

@@ -17,6 +17,7 @@ import { maskValue } from '../secrets/mask.ts';
 import type { Clock } from '../schedule/schedule.ts';
 import type { KeyTree } from '../tree/key-tree.ts';
 import { MemoryTree } from '../tree/tree.ts';
+import { TreeMirror } from '../tree/mirror.ts';
 import { bisect, checksFor } from './bisect.ts';
 
 export interface QuarantinedKey {
@@ -58,7 +59,9 @@ export class Quarantine {
   readonly #log: Logger;
   readonly #clock: Clock;
   readonly #perMinute: number;
-  #lastGood: Values | undefined;
+  /** The last good tree's values (kept current per change), once there is one. */
+  readonly #lastGood = new TreeMirror();
+  #hasGood = false;
   readonly #held = new Map<string, Held>();
   readonly #logged = new Set<string>();
   #spent: number[] = [];
@@ -99,7 +102,8 @@ export class Quarantine {
 
   /** `tree` was installed (or found in sync): it is the new last good tree. */
   accepted(tree: KeyTree): void {
-    this.#lastGood = valuesOf(tree);
+    this.#lastGood.sync(tree);
+    this.#hasGood = true;
   }
 
   /** The refusal did not reproduce on a copy: it is not the data's doing (retry it). */
@@ -128,8 +132,8 @@ export class Quarantine {
    */
   async recover<R>(tree: KeyTree, error: unknown, probe: (t: KeyTree) => Promise<unknown>, install: (t: KeyTree) => Promise<R>): Promise<R> {
     // before the first good render, a missing key cannot be fixed by holding changes back
-    if (this.#lastGood === undefined && error instanceof Error && error.cause instanceof KeyNotFoundError) throw error;
-    const good = this.#lastGood ?? new Map<string, string>();
+    if (!this.#hasGood && error instanceof Error && error.cause instanceof KeyNotFoundError) throw error;
+    const good: Values = new Map(this.#lastGood.values); // a copy: the mirror moves on with the next accepted()
     const current = valuesOf(tree);
     const delta = [...new Set([...current.keys(), ...good.keys()])].filter((k) => current.get(k) !== good.get(k)).sort();
     if (delta.length === 0) throw error;

@@ -3,6 +3,7 @@
  * non-`/` characters, `?` one non-`/` character, `[a-z]`/`[^a-z]` a class, `\x` a literal `x`.
  * Splitting on `/` first lets the tree walk only the matching branches (no full scan).
  */
+import { compareStrings } from './keys.ts';
 
 const META = /[*?[\\]/;
 
@@ -172,8 +173,4 @@ function lastSegmentMatches(p: KeyPattern, index: GlobIndex): string[] {
     if (index.has(key)) out.push(key);
   }
   return out;
-}
-
-function compareStrings(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }

@@ -53,3 +53,8 @@ export function baseName(key: string): string {
   const trimmed = key.endsWith('/') ? key.slice(0, -1) : key;
   return trimmed.slice(trimmed.lastIndexOf('/') + 1);
 }
+
+/** Code-unit order, as Go's sort.Strings (what confd's ls and gets return). */
+export function compareStrings(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

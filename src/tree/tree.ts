@@ -1,14 +1,13 @@
 /**
- * The key tree templates read: confd/memkv's lookups (exists, get, gets, getv, getvs, ls, lsdir)
- * over a flat map plus a directory index, so every lookup is O(depth + matches), never a scan of
- * every key (memkv scans all keys on each call; at 30,000 keys that is what makes the Go peers
- * quadratic). `KeyTree` is the read-only view templates get; `MemoryTree` also accepts
- * incremental `set`/`delete`, which is how watches apply deltas.
+ * The key tree templates read: confd/memkv's lookups (exists, get, gets, getv, getvs, ls, lsdir) over
+ * a flat map plus a directory index: every lookup is O(depth + matches), never a scan of every key
+ * (memkv's scans make the Go peers quadratic). `MemoryTree` also takes the watches' set/delete deltas.
  */
 import { KeyNotFoundError } from '../errors.ts';
 import { allChildrenOf, matchKeys, PatternCache, type GlobIndex } from './glob.ts';
+import { ChangeJournal } from './journal.ts';
 import { kvPair, type KeyTree, type KVPair, type NestedObject } from './key-tree.ts';
-import { baseName, normalizeKey, parentKey, type KeyPath } from './keys.ts';
+import { baseName, compareStrings, normalizeKey, parentKey, type KeyPath } from './keys.ts';
 
 export class MemoryTree implements KeyTree {
   readonly #values = new Map<string, string>();
@@ -21,8 +20,8 @@ export class MemoryTree implements KeyTree {
   readonly #childKeysCache = new Map<string, ChildKeys>();
   /** Every key, sorted; dropped on any change. */
   #sortedKeys: readonly string[] | undefined;
-  /** Parsed glob patterns (they do not depend on the tree's contents). */
-  readonly #patterns = new PatternCache();
+  readonly #patterns = new PatternCache(); // parsed globs (they do not depend on the contents)
+  readonly #journal = new ChangeJournal(); // the keys changed since a generation (TreeMirror)
   /** The directory index as the glob walker sees it. */
   readonly #globIndex: GlobIndex = {
     children: (dir) => this.#children.get(dir),
@@ -67,6 +66,7 @@ export class MemoryTree implements KeyTree {
   }
 
   clear(): void {
+    this.#journal.reset();
     this.#values.clear();
     this.#children.clear();
     this.#sortedCache.clear();
@@ -76,9 +76,17 @@ export class MemoryTree implements KeyTree {
   }
 
   clone(): MemoryTree {
-    const t = new MemoryTree();
-    for (const [k, v] of this.#values) t.set(k, v);
-    return t;
+    return new MemoryTree(this.#values);
+  }
+
+  /** The changes by generation: what a copy taken at a generation lacks (TreeMirror). */
+  get journal(): Pick<ChangeJournal, 'generation' | 'since'> {
+    return this.#journal;
+  }
+
+  /** The value of a normal key, or undefined. */
+  valueOf(key: string): string | undefined {
+    return this.#values.get(key);
   }
 
   /** Plain map of every key to its value (for comparisons and snapshots). */
@@ -180,6 +188,7 @@ export class MemoryTree implements KeyTree {
 
   /** A key's value changed, appeared or went: drop what was cached from it. */
   #changed(key: string): void {
+    this.#journal.record(key, this.#values.size);
     this.#sortedKeys = undefined;
     if (this.#childKeysCache.size > 0) this.#childKeysCache.delete(parentKey(key));
   }
@@ -289,7 +298,3 @@ interface ChildKeys {
   readonly values: readonly string[];
 }
 const NO_CHILD_KEYS: ChildKeys = Object.freeze({ keys: [], values: [] });
-
-function compareStrings(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
