@@ -106,21 +106,28 @@ class KeyplateCompiler extends compiler.Compiler {
   }
 
   /** nunjucks' compileOutput, each `{{ }}` value passed through the output check (multiline.ts),
-   *  with the expression's position set first so a refused value is reported where it is written. */
+   *  with the expression's position set first so a refused value is reported where it is written.
+   *  The parts of one output run are joined into one flat string before the single `+=`: the
+   *  output grows by one rope node per run instead of one per part, and those nodes are what the
+   *  young-generation GC copies again and again while a large config renders. `'' + part` is the
+   *  same conversion `+=` applies, and a throw still ends the render, so the output is identical. */
   compileOutput(node: AstNode, frame: unknown): void {
-    for (const child of (node.children as AstNode[])) {
+    const parts = (node.children as AstNode[]).filter((c) => !is(c, 'TemplateData') || c.value);
+    const joined = parts.length > 1;
+    if (joined) this._emit(`${this.buffer} += [`);
+    parts.forEach((child, i) => {
+      const lead = joined ? (i > 0 ? ", '' + " : "'' + ") : `${this.buffer} += `;
       if (is(child, 'TemplateData')) {
-        if (child.value) {
-          this._emit(`${this.buffer} += `);
-          this.compileLiteral(child, frame);
-          this._emitLine(';');
-        }
-        continue;
+        this._emit(lead);
+        this.compileLiteral(child, frame);
+      } else {
+        this._emit(`${lead}(lineno = ${child.lineno}, colno = ${child.colno}, ${OUT_HELPER}(context, runtime.suppressValue(`);
+        this.compile(child, frame);
+        this._emit(', env.opts.autoescape)))');
       }
-      this._emit(`${this.buffer} += (lineno = ${child.lineno}, colno = ${child.colno}, ${OUT_HELPER}(context, runtime.suppressValue(`);
-      this.compile(child, frame);
-      this._emit(', env.opts.autoescape)));\n');
-    }
+      if (!joined) this._emitLine(';');
+    });
+    if (joined) this._emitLine("].join('');");
   }
 
   /** nunjucks' _compileGetTemplate (include, import, from, extends), a failure to load the

@@ -98,23 +98,24 @@ export function haproxyValueFunctions(skip: SkipRecorder) {
    * (`-2`, `-3` … on a clash after cleanup, in key order), ids stable and unique.
    */
   const haproxyServers = (pairs: unknown): HaproxyServerEntry[] => {
-    const names = new Set<string>();
-    const ids = new Set<number>();
+    // a backend has a handful of servers: arrays beat two Sets per call (30,000 backends a render)
+    const names: string[] = [];
+    const ids: number[] = [];
     const out: HaproxyServerEntry[] = [];
     for (const p of Array.isArray(pairs) ? pairs : []) {
       const s = haproxyServer(p);
       if (!s) continue;
       let name = s.name;
-      for (let n = 2; n < 100 && names.has(name); n++) name = `${s.name}-${n}`;
-      if (names.has(name)) {
+      for (let n = 2; n < 100 && names.includes(name); n++) name = `${s.name}-${n}`;
+      if (names.includes(name)) {
         skip('name collision', s.key, `server name ${describe(s.name)} is taken 99 times in this backend`);
         continue;
       }
       let id = stableId(name);
-      for (let n = 0; n < 100 && ids.has(id); n++) id = (id % ID_MODULUS) + 1;
-      names.add(name);
-      ids.add(id);
-      out.push({ ...s, name, id });
+      for (let n = 0; n < 100 && ids.includes(id); n++) id = (id % ID_MODULUS) + 1;
+      names.push(name);
+      ids.push(id);
+      out.push({ key: s.key, name, address: s.address, port: s.port, id });
     }
     return out;
   };
