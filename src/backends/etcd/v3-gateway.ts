@@ -6,9 +6,13 @@
  * wants an auth token round trip, and client certificates belong to the gRPC client), and for
  * small reads only: etcd encodes JSON far slower than protobuf and the text costs memory, so a
  * prefix with more than GATEWAY_LIMIT keys hands the read to gRPC. The caller falls back to gRPC
- * whenever this answers `undefined`.
+ * when this answers `undefined`: a node answered but cannot serve the read this way (no gateway, a
+ * proxy, too many keys), or refused or dropped the HTTP/1.1 request (a gRPC-only listener). When
+ * every node stays silent for request_timeout, gRPC to the same addresses would wait as long: that
+ * is a BackendError at once, so a blackholed etcd costs one request_timeout, not two.
  */
 import { isUnder, normalizeKey, type KeyPath } from '../../tree/keys.ts';
+import { BackendError } from '../../errors.ts';
 import { prefixRange, type EtcdConnection } from './common.ts';
 import type { Snapshot } from '../contract.ts';
 
@@ -37,13 +41,31 @@ export async function readThroughGateway(
   limit = GATEWAY_LIMIT,
 ): Promise<Snapshot | undefined> {
   if (conn.tls || conn.username !== undefined) return undefined;
+  const silent: string[] = [];
+  let grpcMayServe = false;
+  let lastError: unknown;
   for (const node of conn.nodes) {
     if (signal?.aborted) return undefined;
-    const snap = await readFrom(node, conn.requestTimeoutMs, fetchFn, wanted, { opsPerTxn, limit }, signal).catch(() => undefined);
-    if (snap) return snap;
+    try {
+      // an answer that is no snapshot this path can give (not 200, not a txn, too many keys): gRPC
+      return await readFrom(node, conn.requestTimeoutMs, fetchFn, wanted, { opsPerTxn, limit }, signal);
+    } catch (e) {
+      if (signal?.aborted) return undefined;
+      lastError = e;
+      if (e instanceof NoAnswer) silent.push(node);
+      else grpcMayServe = true; // refused, reset, not JSON: another protocol may still get through
+    }
   }
-  return undefined;
+  if (grpcMayServe || silent.length === 0) return undefined;
+  throw new BackendError(conn.name, `etcd v3 read of ${wanted.join(', ')}: no answer within ${conn.requestTimeoutMs} ms (request_timeout) from ${silent.join(', ')}`, {
+    cause: lastError,
+    retryable: true,
+  });
 }
+
+/** No answer within request_timeout (a blackhole): gRPC to the same node would wait as long. */
+class NoAnswer extends Error {}
+
 
 async function readFrom(
   node: string,
@@ -77,7 +99,7 @@ async function readFrom(
 
 async function post(url: string, body: string, timeoutMs: number, fetchFn: typeof globalThis.fetch, signal?: AbortSignal): Promise<GatewayTxn | undefined> {
   const ctl = new AbortController();
-  const timer = setTimeout(() => ctl.abort(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+  const timer = setTimeout(() => ctl.abort(new NoAnswer(`no answer within ${timeoutMs} ms`)), timeoutMs);
   const onAbort = () => ctl.abort(signal?.reason);
   signal?.addEventListener('abort', onAbort, { once: true });
   try {

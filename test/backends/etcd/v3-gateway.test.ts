@@ -4,7 +4,9 @@
  * the gateway cannot answer.
  */
 import assert from 'node:assert/strict';
+import { createServer, type Socket } from 'node:net';
 import { test } from 'node:test';
+import { BackendError } from '../../../src/errors.ts';
 import { openBackend } from '../../../src/backends/registry.ts';
 import { nodeFetch } from '../../../src/backends/node-fetch.ts';
 import { readThroughGateway } from '../../../src/backends/etcd/v3-gateway.ts';
@@ -49,7 +51,7 @@ test('etcd v3 gateway: the snapshot equals the gRPC read; later chunks are pinne
   assert.deepEqual([...viaGrpc.values].sort(), [...snap.values, ['/b/late', 'after the first chunk']].sort());
 });
 
-test('etcd v3 gateway: no answer → undefined (the backend then reads through gRPC); credentials skip it', async (t) => {
+test('etcd v3 gateway: refused or failed → undefined (the backend then reads through gRPC); credentials skip it', async (t) => {
   const etcd = await startEtcd(t);
   const kv = v3Client(t, etcd.clientUrl);
   await kv.put('/a/x').value('1');
@@ -70,4 +72,38 @@ test('etcd v3 gateway: no answer → undefined (the backend then reads through g
   const snap = await b.getValues([K('/a')]);
   assert.equal(gatewayCalls, 1);
   assert.deepEqual([...snap.values].sort(), [['/a/x', '1'], ['/a/z', '2']]);
+});
+
+/** A TCP listener that accepts and never answers (a blackhole). */
+async function blackhole(t: { after(fn: () => unknown): void }): Promise<string> {
+  const held: Socket[] = [];
+  const server = createServer((s) => held.push(s));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.after(() => {
+    for (const s of held) s.destroy();
+    server.close();
+  });
+  const addr = server.address();
+  if (addr === null || typeof addr === 'string') throw new Error('no port');
+  return `http://127.0.0.1:${addr.port}`;
+}
+
+test('etcd v3 gateway: every node silent for request_timeout → a retryable BackendError at once, not a second wait through gRPC', async (t) => {
+  const silent = await blackhole(t);
+  const c = { ...conn(silent), requestTimeoutMs: 300 };
+  const started = Date.now();
+  const e = await readThroughGateway(c, nodeFetch, [K('/a')], 100).then(() => undefined, (x: unknown) => x);
+  assert.ok(e instanceof BackendError, `got ${String(e)}`);
+  assert.equal(e.retryable, true);
+  assert.match(e.message, /no answer within 300 ms \(request_timeout\)/);
+  assert.ok(Date.now() - started >= 300);
+
+  // a silent node then a live one: the live one answers
+  const etcd = await startEtcd(t);
+  const kv = v3Client(t, etcd.clientUrl);
+  await kv.put('/a/x').value('1');
+  const snap = await readThroughGateway({ ...c, nodes: [silent, etcd.clientUrl] }, nodeFetch, [K('/a')], 100);
+  assert.deepEqual([...(snap?.values ?? [])], [['/a/x', '1']]);
+  // a silent node then one that refuses the connection: gRPC may still get through, so no error here
+  assert.equal(await readThroughGateway({ ...c, nodes: [silent, 'http://127.0.0.1:9'] }, nodeFetch, [K('/a')], 100), undefined);
 });
