@@ -90,8 +90,8 @@ export class DataGuard {
   readonly #o: GuardOptions;
   /** `<backend> <prefix>` → count and snapshot mark at the last install (in this process). */
   #good = new Map<string, Good>();
-  /** Per feed (by backend name): every value of the tree last installed (kept current per change). */
-  readonly #values = new Map<string, TreeMirror>();
+  /** Per feed (by backend name): every value of the tree last installed (kept current per change; null: installed, values not kept). */
+  readonly #values = new Map<string, TreeMirror | null>();
   /** Counts persisted by an earlier run (the baseline until the first install). */
   #persisted: GuardCounts | undefined;
   #restored = false;
@@ -155,12 +155,15 @@ export class DataGuard {
   }
 
   /** The pass installed (or found in sync) the trees of `view`: they are the new last good state. */
-  accept(sources: readonly Feed[], trees: readonly KeyTree[]): void {
+  accept(sources: readonly Feed[], trees: readonly KeyTree[], opts: { keepValues?: boolean } = {}): void {
     sources.forEach((s, i) => {
       const t = trees[i];
-      let mirror = this.#values.get(s.backend.name);
-      if (!mirror) this.#values.set(s.backend.name, (mirror = new TreeMirror()));
-      mirror.sync(t);
+      if (opts.keepValues === false) this.#values.set(s.backend.name, null); // no later pass holds anything
+      else {
+        let mirror = this.#values.get(s.backend.name);
+        if (!mirror) this.#values.set(s.backend.name, (mirror = new TreeMirror()));
+        mirror.sync(t);
+      }
       for (const p of s.readPrefixes) {
         const id = `${s.backend.name} ${p}`;
         if (this.#holds.has(id)) continue; // keeps its baseline and its taint
@@ -211,7 +214,7 @@ export class DataGuard {
   #heldTree(s: Feed, held: readonly string[]): KeyTree {
     const t = s.tree.clone();
     for (const local of held) t.deleteTree(local);
-    for (const [k, v] of this.#values.get(s.backend.name)!.values) if (held.some((h) => isUnder(k, h))) t.set(k, v);
+    for (const [k, v] of this.#values.get(s.backend.name)?.values ?? []) if (held.some((h) => isUnder(k, h))) t.set(k, v);
     return t;
   }
 }

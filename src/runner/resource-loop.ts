@@ -54,6 +54,13 @@ export interface ResourceStatus {
   readonly guards?: readonly GuardHold[];
 }
 
+interface PassOpts {
+  readonly noop: boolean;
+  readonly signal?: AbortSignal;
+  /** No pass follows (a one-shot): nothing to keep for the next one. */
+  readonly final?: boolean;
+}
+
 /** Poll interval for a backend that cannot watch but was asked to. */
 const POLL_FALLBACK_MS = 10_000;
 /** Retry tick for quarantined keys when no backend of the resource has an `interval`. */
@@ -104,8 +111,11 @@ export class ResourceLoop {
     };
   }
 
-  /** Read every backend and process the resource once. Throws the cycle's error. */
-  async runOnce(opts: { noop: boolean; signal?: AbortSignal }): Promise<ProcessResult> {
+  /**
+   * Read every backend and process the resource once. Throws the cycle's error. `final`: no pass
+   * follows (a one-shot), so the last good values the guard and quarantine keep are not copied.
+   */
+  async runOnce(opts: PassOpts): Promise<ProcessResult> {
     const started = this.#clock.now();
     try {
       for (const s of this.sources) if (!s.loaded || s.stale) await s.load(opts.signal);
@@ -176,7 +186,7 @@ export class ResourceLoop {
     } while (this.#dirty && !opts.signal.aborted);
   }
 
-  async #process(opts: { noop: boolean; signal?: AbortSignal }): Promise<ProcessResult> {
+  async #process(opts: PassOpts): Promise<ProcessResult> {
     this.#newHolds = [];
     if (!opts.noop) await this.#guard.restore(opts.signal);
     for (const s of this.sources) s.freeze();
@@ -191,7 +201,7 @@ export class ResourceLoop {
       );
       const result = opts.noop ? await this.#deps.process(this.spec, tree, opts) : await this.#processQuarantined(tree, opts);
       if (!opts.noop) {
-        this.#guard.accept(this.sources, view.trees);
+        this.#guard.accept(this.sources, view.trees, { keepValues: !opts.final });
         await this.#guard.persist(this.sources, opts.signal);
       }
       this.#renders++;
@@ -205,11 +215,11 @@ export class ResourceLoop {
   }
 
   /** Render with held keys at their last good values; on a refusal, bisect and install the rest. */
-  async #processQuarantined(merged: KeyTree, opts: { noop: boolean; signal?: AbortSignal }): Promise<ProcessResult> {
+  async #processQuarantined(merged: KeyTree, opts: PassOpts): Promise<ProcessResult> {
     const tree = this.#quarantine.apply(merged);
     try {
       const result = await this.#deps.process(this.spec, tree, opts);
-      this.#quarantine.accepted(tree);
+      if (!opts.final) this.#quarantine.accepted(tree);
       return result;
     } catch (e) {
       if (!isRefusal(e) || opts.signal?.aborted) throw e;

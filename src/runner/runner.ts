@@ -83,7 +83,7 @@ export function missingKeyOf(e: unknown): string | undefined {
  * One pass of a worker; with `missing_keys = "wait"`, a render that fails on a missing key is
  * retried (re-reading every backend each second) until the key exists or missing_timeout passes.
  */
-async function runOnceWaiting(w: ResourceLoop, o: { noop: boolean; signal?: AbortSignal }, logger: Logger, clock: Clock): Promise<ProcessResult> {
+async function runOnceWaiting(w: ResourceLoop, o: { noop: boolean; signal?: AbortSignal; final?: boolean }, logger: Logger, clock: Clock): Promise<ProcessResult> {
   const deadline = clock.now() + (w.spec.missingTimeoutMs ?? 60_000);
   for (let logged = ''; ; ) {
     try {
@@ -185,7 +185,7 @@ export function createRunner(config: AppConfig, deps: RunnerDeps, opts: RunnerOp
       const resources: ResourceSummary[] = [];
       for (const w of workers) {
         try {
-          const result = await runOnceWaiting(w, { noop: opts.noop, signal }, deps.logger, clock);
+          const result = await runOnceWaiting(w, { noop: opts.noop, signal, final: true }, deps.logger, clock);
           resources.push({ resource: w.spec.name, ok: true, changed: result.changed, wouldChange: result.wouldChange, exitCode: ExitCode.OK, result });
         } catch (e) {
           deps.logger.error({ event: 'render-failed', resource: w.spec.name, err: errorMessage(e) }, 'resource failed');
