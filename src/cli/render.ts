@@ -3,7 +3,7 @@
  * touching nothing. With a TEMPLATE argument it renders ad hoc from `--backend` URIs.
  */
 import { DIFFERENCES_EXIT, ExitCode, type ExitCodeValue } from '../errors.ts';
-import { unifiedDiff } from '../pipeline/files.ts';
+import { unifiedDiff } from '../pipeline/diff.ts';
 import { loadAppConfig, makeLogger, renderOnce, type CliIo, type GlobalFlags } from '../app.ts';
 import { adHocConfig, type AdHocFlags } from './adhoc.ts';
 

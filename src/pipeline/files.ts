@@ -23,7 +23,7 @@ import {
   statSync,
   writeFileSync,
 } from 'node:fs';
-import { chmod, chown, mkdir, open, readFile, rename as fsRename, unlink } from 'node:fs/promises';
+import { chmod, chown, mkdir, open, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
 /** What "the same file" means: content hash, permission bits and owner. */
@@ -106,27 +106,6 @@ export function isStageName(name: string, destBase?: string): boolean {
 
 function errnoCode(e: unknown): string | undefined {
   return typeof e === 'object' && e !== null ? ((e as NodeJS.ErrnoException).code ?? undefined) : undefined;
-}
-
-/**
- * Write a small file beside its final place and rename it there (never a half-written `path`),
- * with exactly `mode`; the temp file (`.<name>.<hex>`) is removed when anything fails.
- */
-export async function writeFileAtomic(path: string, contents: string | Buffer, mode: number, signal?: AbortSignal): Promise<void> {
-  const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(4).toString('hex')}`);
-  try {
-    const fh = await open(tmp, 'wx', mode);
-    try {
-      await fh.writeFile(contents, { signal });
-      await fh.chmod(mode);
-    } finally {
-      await fh.close();
-    }
-    await fsRename(tmp, path);
-  } catch (e) {
-    await unlink(tmp).catch(() => undefined);
-    throw e;
-  }
 }
 
 /** Read a file and its fingerprint; null when it does not exist. */
@@ -302,23 +281,4 @@ export async function writeInPlace(dest: string, contents: Buffer, fp: Omit<Fing
 /** Remove a file if it exists. */
 export async function removeFile(path: string): Promise<void> {
   await unlinkQuietly(path);
-}
-
-/**
- * A unified diff from the destination on disk to `newContents` (for `keyplate render --diff`).
- * An absent destination diffs from /dev/null; an unchanged one yields ''.
- */
-export async function unifiedDiff(dest: string, newContents: string, label = dest): Promise<string> {
-  let old: string | null;
-  try {
-    old = await readFile(dest, 'utf8');
-  } catch (e) {
-    if (errnoCode(e) !== 'ENOENT') throw e;
-    old = null;
-  }
-  if (old === newContents) return '';
-  const { createTwoFilesPatch } = await import('diff'); // only `render --diff` needs it: not loaded at start-up
-  return createTwoFilesPatch(old === null ? '/dev/null' : label, label, old ?? '', newContents, undefined, undefined, {
-    context: 3,
-  });
 }

@@ -9,7 +9,8 @@ import type { TemplateSpec } from '../config/types.ts';
 import { errorMessage } from '../errors.ts';
 import { describeOutcome, outputTail, type CommandResult } from '../exec/run.ts';
 import { mapRenderedLine, readTemplateFiles } from '../template/deps.ts';
-import { writeFileAtomic, type StagedFile } from './files.ts';
+import { writeFileAtomic } from './atomic-write.ts';
+import type { StagedFile } from './files.ts';
 
 export const REJECTED_SUFFIX = '.rejected';
 

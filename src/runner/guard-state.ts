@@ -7,7 +7,7 @@
 import { access, readFile } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import { errorMessage } from '../errors.ts';
-import { writeFileAtomic } from '../pipeline/files.ts';
+import { writeFileAtomic } from '../pipeline/atomic-write.ts';
 
 /** Key counts per `<backend> <prefix>` at the last install. */
 export type GuardCounts = Readonly<Record<string, number>>;

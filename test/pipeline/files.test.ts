@@ -11,9 +11,9 @@ import {
   sha256,
   snapshotFile,
   stageFile,
-  unifiedDiff,
   type RenameFn,
 } from '../../src/pipeline/files.ts';
+import { unifiedDiff } from '../../src/pipeline/diff.ts';
 import { tempDir } from '../helpers/tmp.ts';
 import { list, requireRoot } from './fixtures.ts';
 
