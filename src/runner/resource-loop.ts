@@ -6,60 +6,19 @@
 import type { Logger } from 'pino';
 import type { ResourceSpec } from '../config/types.ts';
 import { errorMessage, isAppError, KeyNotFoundError } from '../errors.ts';
-import { DataGuard, DEFAULT_GUARD, type GuardHold, type GuardSpec } from './guard.ts';
-import type { GuardStateStore } from './guard-state.ts';
+import { DataGuard, DEFAULT_GUARD, type GuardHold } from './guard.ts';
 import { mergeTrees } from './merge.ts';
 import type { ProcessResult } from '../pipeline/process.ts';
 import { abortableSleep, backoff, debounce, DEFAULT_RETRY, systemClock, type Clock, type Debouncer } from '../schedule/schedule.ts';
-import type { Feed, FeedStatus } from './feed.ts';
+import type { Feed } from './feed.ts';
 import type { KeyTree } from '../tree/key-tree.ts';
-import { isRefusal, Quarantine, type QuarantinedKey } from './quarantine.ts';
+import { isRefusal, Quarantine } from './quarantine.ts';
 import { retryKind } from './retry.ts';
+import { DEFAULT_SUMMARY_EVERY_MS, RepeatGate } from '../schedule/repeat.ts';
+import { logRenderFailure, logRenderRecovered } from './error-log.ts';
 
-/** Renders and installs the resource from a tree (the pipeline, bound to its deps). */
-export type ProcessFn = (spec: ResourceSpec, tree: KeyTree, opts: { noop: boolean; probe?: boolean; signal?: AbortSignal }) => Promise<ProcessResult>;
-
-export interface LoopDeps {
-  readonly process: ProcessFn;
-  /** Data guards for this resource (default: refuse an emptied prefix, allow any shrink). */
-  readonly guard?: GuardSpec;
-  readonly logger: Logger;
-  readonly clock?: Clock;
-  /** Called after every cycle, for metrics and health. */
-  readonly onCycle?: (outcome: CycleOutcome) => void;
-  /** Quarantine's check budget per minute (default 60). */
-  readonly quarantineChecksPerMinute?: number;
-  /** Where the guard keeps its baseline across restarts (default: in memory only). */
-  readonly guardState?: GuardStateStore;
-  /** `run --allow-empty`: the first install takes the data as read, without the guard. */
-  readonly allowEmpty?: boolean;
-}
-
-export type CycleOutcome =
-  | { readonly resource: string; readonly ok: true; readonly result: ProcessResult; readonly durationMs: number; readonly guardHolds?: readonly GuardHold[] }
-  | { readonly resource: string; readonly ok: false; readonly error: unknown; readonly durationMs: number };
-
-export interface ResourceStatus {
-  readonly resource: string;
-  readonly renders: number;
-  readonly failures: number;
-  readonly lastSuccessAt?: number;
-  readonly lastError?: string;
-  /** Epoch ms of the next scheduled retry after a failure, while one is pending. */
-  readonly nextRetryAt?: number;
-  readonly sources: readonly FeedStatus[];
-  /** Keys whose change was refused and is held back (runner/quarantine.ts). */
-  readonly quarantined?: readonly QuarantinedKey[];
-  /** Prefixes the data guard holds at their last good values (runner/guard.ts). */
-  readonly guards?: readonly GuardHold[];
-}
-
-interface PassOpts {
-  readonly noop: boolean;
-  readonly signal?: AbortSignal;
-  /** No pass follows (a one-shot): nothing to keep for the next one. */
-  readonly final?: boolean;
-}
+import type { LoopDeps, PassOpts, ResourceStatus } from './loop-types.ts';
+export type { CycleOutcome, LoopDeps, PassOpts, ProcessFn, ResourceStatus } from './loop-types.ts';
 
 /** Poll interval for a backend that cannot watch but was asked to. */
 const POLL_FALLBACK_MS = 10_000;
@@ -86,6 +45,8 @@ export class ResourceLoop {
   readonly #guard: DataGuard;
   #newHolds: readonly GuardHold[] = [];
   readonly #quarantine: Quarantine;
+  /** Exact messages (a template error's line number matters). */
+  readonly #failureLog: RepeatGate;
 
   constructor(spec: ResourceSpec, sources: readonly Feed[], deps: LoopDeps) {
     this.spec = spec;
@@ -94,6 +55,7 @@ export class ResourceLoop {
     this.#clock = deps.clock ?? systemClock;
     this.#log = deps.logger;
     this.#guard = new DataGuard(deps.guard ?? spec.guard ?? DEFAULT_GUARD, { logger: this.#log, clock: this.#clock, allowEmpty: deps.allowEmpty, state: deps.guardState });
+    this.#failureLog = new RepeatGate(this.#clock, DEFAULT_SUMMARY_EVERY_MS, (m) => m);
     this.#quarantine = new Quarantine({ logger: this.#log, clock: this.#clock, checksPerMinute: deps.quarantineChecksPerMinute });
   }
 
@@ -207,6 +169,7 @@ export class ResourceLoop {
       this.#renders++;
       this.#lastSuccessAt = this.#clock.now();
       this.#lastError = undefined;
+      logRenderRecovered(this.#failureLog, this.#log);
       return result;
     } finally {
       for (const s of this.sources) thawedChange = s.thaw() || thawedChange;
@@ -242,13 +205,10 @@ export class ResourceLoop {
 
   #onFailure(e: unknown, opts: { noop: boolean; signal: AbortSignal }): void {
     this.#failures++;
-    const repeated = this.#lastError === errorMessage(e);
     this.#lastError = errorMessage(e);
     if (opts.signal.aborted) return;
     const code = isAppError(e) ? e.code : 'E_INTERNAL';
-    // the same refused render again (a broken template on every change) is reported once
-    if (repeated && ['E_RENDER', 'E_CHECK', 'E_RELOAD', 'E_GUARD'].includes(code)) this.#log.debug({ event: 'render-failed-again', code, err: this.#lastError }, 'resource still failing with the same error');
-    else this.#log.error({ event: 'render-failed', code, err: this.#lastError }, 'resource failed; the destination was left as it was');
+    logRenderFailure(this.#failureLog, this.#log, code, this.#lastError);
     const kind = retryKind(e, (x) => this.#quarantine.notData(x));
     this.#retryPending = kind !== undefined;
     if (kind === undefined) return;

@@ -3,8 +3,9 @@
  * of each message (a read and a watch fail with different texts, often alternating) is logged in
  * full; repeats of a message already logged during this outage are counted
  * and summarized at most once per `summaryEveryMs` ("still failing (N times since …)"); the
- * first success after failures reports the recovery with the count. Messages compare with their
- * digits masked, so ports, counters and durations inside them do not defeat the limit.
+ * first success after failures reports the recovery with the count. By default messages compare
+ * with their digits masked, so ports, counters and durations inside them do not defeat the limit;
+ * a caller whose digits matter (a template error's line) passes its own `shape`.
  */
 import type { Clock } from './schedule.ts';
 
@@ -20,6 +21,8 @@ export type RepeatVerdict =
   /** Stay quiet (at most debug). */
   | { readonly log: 'quiet'; readonly count: number; readonly sinceMs: number };
 
+const maskDigits = (message: string) => message.replace(/\d+/g, '#');
+
 export class RepeatGate {
   /** Message shapes already logged in full during the current outage (bounded). */
   readonly #shapes = new Set<string>();
@@ -30,6 +33,7 @@ export class RepeatGate {
   constructor(
     private readonly clock: Clock,
     private readonly summaryEveryMs = DEFAULT_SUMMARY_EVERY_MS,
+    private readonly shape: (message: string) => string = maskDigits,
   ) {}
 
   /** True while failing (since the last `recovered()`). */
@@ -39,7 +43,7 @@ export class RepeatGate {
 
   failed(message: string): RepeatVerdict {
     const now = this.clock.now();
-    const shape = message.replace(/\d+/g, '#');
+    const shape = this.shape(message);
     if (this.#count === 0) this.#since = now;
     this.#count++;
     if (!this.#shapes.has(shape) && this.#shapes.size < MAX_SHAPES) {
