@@ -11,7 +11,6 @@ import { ConfigError, ConfigErrors, ConfigErrorSink, configErrorsOf } from '../e
 import { readBackendTable, type BackendRegistry } from './backend.ts';
 import { loadConfdDir } from './confd.ts';
 import { loadDoc, type LoadContext } from './context.ts';
-import type { Env } from './expand.ts';
 import { buildHaproxy } from './haproxy.ts';
 import { loadIncludeDir } from './include.ts';
 import { passwdLookup, type LookupUser } from './owner.ts';

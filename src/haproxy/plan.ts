@@ -75,7 +75,7 @@ function diffStructure(prev: HaproxyModel, next: HaproxyModel, acc: Acc): void {
     const pp = prev.proxies.get(name);
     if (pp && pp.settingsKey !== np.settingsKey) acc.reload.push(`${np.kind} ${name}: settings other than servers changed`);
   }
-  for (const [ref, r] of next.mapRefs) if (!prev.mapRefs.has(ref)) acc.reload.push(`map ${ref} newly referenced`);
+  for (const ref of next.mapRefs.keys()) if (!prev.mapRefs.has(ref)) acc.reload.push(`map ${ref} newly referenced`);
   for (const r of next.mapRefs.values()) if (next.maps.get(r.file) === undefined) acc.reload.push(`map file ${r.file} is missing`);
   const files = new Set([...prev.otherFiles.keys(), ...next.otherFiles.keys()]);
   for (const f of files) if (prev.otherFiles.get(f) !== next.otherFiles.get(f)) acc.reload.push(`file ${f} changed`);

@@ -10,7 +10,6 @@ import type { ProcInfo } from './runtime-answers.ts';
 import { DEFAULT_COMMAND, haproxyEnv, type HaproxyProcessOptions } from './options.ts';
 import { alertLines } from './output.ts';
 import type { HaproxySupervisor } from './supervisor.ts';
-import { HaproxyReloadError } from './errors.ts';
 import { systemClock } from '../schedule/schedule.ts';
 
 export interface ReloadResult {

@@ -6,7 +6,7 @@
 import type { Logger } from 'pino';
 import type { ResourceSpec, TemplateSpec } from '../config/types.ts';
 import { ResourceError, errorMessage, type Step } from '../errors.ts';
-import { describeOutcome, outputTail, succeeded, type CommandResult, type CommandRunner } from '../exec/run.ts';
+import { succeeded, type CommandResult, type CommandRunner } from '../exec/run.ts';
 import {
   diffFingerprints,
   makeDirectories,

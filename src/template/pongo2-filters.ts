@@ -4,7 +4,7 @@
  */
 import { GoTime } from './gotime.ts';
 import { sprintf } from './printf.ts';
-import { replace, split, str, TemplateFunctionError } from './strings.ts';
+import { replace, str, TemplateFunctionError } from './strings.ts';
 
 function toInt(v: unknown): number {
   if (typeof v === 'number') return Number.isFinite(v) ? Math.trunc(v) : 0;

@@ -15,7 +15,7 @@ import { backendKinds } from '../../src/backends/registry.ts';
 import { ExitCode } from '../../src/errors.ts';
 import { checkData, checkMarkers, checkOutput, checkTemplate, checkToml, marker, SHELL, TEMPLATE } from './blocks.ts';
 import { checkLinks } from './links.ts';
-import { codeBlocks, slug, type CodeBlock } from './markdown.ts';
+import { codeBlocks, slug } from './markdown.ts';
 import { runShell } from './shell.ts';
 
 const root = join(import.meta.dirname, '..', '..');

@@ -15,7 +15,6 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { freePort, v2Put } from '../helpers/etcd.ts';
-import { waitFor } from '../helpers/wait.ts';
 import { startBackend } from '../haproxy/harness.ts';
 import { startStack } from '../helpers/live-stack.ts';
 

@@ -2,7 +2,7 @@
  * Runtime mutations of the emulator's World, as Rancher would make them (a container starts,
  * stops or goes away, service metadata changes). Each mutator bumps `/version` exactly once.
  */
-import { defaultService, newContainer, stableUuid, type ContainerInput, type ContainerRecord, type ServiceRecord, type World } from './world.ts';
+import { defaultService, newContainer, stableUuid, type ContainerInput, type ContainerRecord, type World } from './world.ts';
 
 export abstract class WorldEditor {
   #world: World;

@@ -1,6 +1,5 @@
 /** Real HAProxy 2.6: changes applied through the Runtime API without reloads, and what reloads. */
 import assert from 'node:assert/strict';
-import { Agent } from 'node:http';
 import { describe, it } from 'node:test';
 import { cliCommand } from '../../src/haproxy/runtime-socket.ts';
 import { waitFor } from '../helpers/wait.ts';

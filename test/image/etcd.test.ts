@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import { freePort, httpGet, startBackend } from '../haproxy/harness.ts';
 import { startEtcd } from '../helpers/etcd.ts';
 import { waitFor } from '../helpers/wait.ts';
-import { containerName, docsBlock, docsCommand, ensureImage, healthcheck, assertStopsCleanly, inspect, podman, runDocsCommand, top } from './podman.ts';
+import { containerName, docsBlock, docsCommand, ensureImage, healthcheck, assertStopsCleanly, podman, runDocsCommand } from './podman.ts';
 
 async function v2Put(clientUrl: string, key: string, value: string): Promise<void> {
   const r = await fetch(`${clientUrl}/v2/keys${key}`, { method: 'PUT', body: new URLSearchParams({ value }), signal: AbortSignal.timeout(10_000) });

@@ -5,7 +5,6 @@
  * while the other API has keys logs a warning that says so (confd #574/#586: v2 silently returned
  * "key not found" against v3 data).
  */
-import type { Logger } from 'pino';
 import { BackendError, errorMessage } from '../../errors.ts';
 import type { KeyPath } from '../../tree/keys.ts';
 import { collapsePrefixes, type EtcdApi, type EtcdConnection } from './common.ts';
