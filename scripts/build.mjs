@@ -4,11 +4,12 @@
  * its lazy imports load (commands, HAProxy, status, ...). Resolving and compiling hundreds of
  * small ESM files costs Node 20 more start-up time than the work of a one-shot render.
  *
- * The light pure-JS dependencies every command loads (commander, pino, smol-toml) are bundled
- * in. The rest stay external and load from node_modules when used: packages that load files or
- * native parts by path at run time (the etcd3/gRPC client; nunjucks, whose modules template/
- * requires one by one) and the ones loaded on demand (yaml, diff, execa, the redis and NATS
- * clients, prom-client). Types are checked by `npm run typecheck`, not here.
+ * The light pure-JS dependencies every command loads (commander, pino, smol-toml, nunjucks) are
+ * bundled in. The rest stay external and load from node_modules when used: packages that load
+ * files or native parts by path at run time (the etcd3/gRPC client) and the ones loaded on demand
+ * (yaml, diff, execa, the redis and NATS clients, prom-client). nunjucks' optional `chokidar`
+ * (its own file watching, which keyplate never turns on) stays an unresolved external. Types are
+ * checked by `npm run typecheck`, not here.
  *
  *   node scripts/build.mjs [--outdir dist]
  */
@@ -22,7 +23,7 @@ const i = process.argv.indexOf('--outdir');
 const outdir = i > 0 ? process.argv[i + 1] : join(ROOT, 'dist');
 
 const pkg = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8'));
-const BUNDLED = new Set(['commander', 'pino', 'smol-toml']);
+const BUNDLED = new Set(['commander', 'pino', 'smol-toml', 'nunjucks']);
 const external = Object.keys(pkg.dependencies).filter((d) => !BUNDLED.has(d));
 
 // empty dist/ but keep the folder: re-creating it would touch the package root, and npm (npx)
@@ -38,8 +39,8 @@ await build({
   format: 'esm',
   platform: 'node',
   target: 'node20',
-  external: external.flatMap((d) => [d, `${d}/*`]),
-  // bundled CommonJS dependencies (pino, commander) call require() for Node's own modules
+  external: [...external.flatMap((d) => [d, `${d}/*`]), 'chokidar'],
+  // bundled CommonJS dependencies (pino, commander, nunjucks) call require() for Node's own modules
   banner: { js: "import { createRequire as __keyplateRequire } from 'node:module'; const require = __keyplateRequire(import.meta.url);" },
   define: { __KEYPLATE_VERSION__: JSON.stringify(pkg.version) },
   chunkNames: 'chunks/[name]-[hash]',

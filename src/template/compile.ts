@@ -8,14 +8,14 @@
  * Code generation is nunjucks' own, through a subclass that emits cheaper code for the per-iteration
  * loop bookkeeping and for function calls; what the generated code does is unchanged.
  */
-import { createRequire } from 'node:module';
 import type nunjucks from 'nunjucks';
+import compilerModule from 'nunjucks/src/compiler.js';
+import libModule from 'nunjucks/src/lib.js';
+import transformerModule from 'nunjucks/src/transformer.js';
 import { OUTPUT_CHECK } from './multiline.ts';
 import { findNodes, is, nodes, parseSource, type AstNode } from './parse.ts';
 
-const require = createRequire(import.meta.url);
-
-const transformer = require('nunjucks/src/transformer.js') as { transform(ast: AstNode, asyncFilters: unknown, name: string): AstNode };
+const transformer = transformerModule as { transform(ast: AstNode, asyncFilters: unknown, name: string): AstNode };
 interface CompilerInstance {
   compile(ast: AstNode, frame?: unknown): void;
   getCode(): string;
@@ -30,8 +30,8 @@ interface CompilerInstance {
   readonly buffer: string;
   _emitLoopBindings(node: AstNode, arr: string, i: string, len: string): void;
 }
-const lib = require('nunjucks/src/lib.js') as { TemplateError: new (message: string, lineno: number, colno: number) => Error };
-const compiler = require('nunjucks/src/compiler.js') as {
+const lib = libModule as { TemplateError: new (message: string, lineno: number, colno: number) => Error };
+const compiler = compilerModule as {
   Compiler: new (name: string, throwOnUndefined: boolean) => CompilerInstance;
 };
 
