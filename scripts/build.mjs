@@ -13,6 +13,7 @@
  *
  *   node scripts/build.mjs [--outdir dist]
  */
+import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,6 +26,20 @@ const outdir = i > 0 ? process.argv[i + 1] : join(ROOT, 'dist');
 const pkg = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8'));
 const BUNDLED = new Set(['commander', 'pino', 'smol-toml', 'nunjucks']);
 const external = Object.keys(pkg.dependencies).filter((d) => !BUNDLED.has(d));
+
+/** What the bundle was built from: every source and the bundled dependencies' versions. Compiled
+ *  templates a build stores on disk are found only by the same build (template/compiled-store.ts). */
+async function buildId() {
+  const hash = createHash('sha256');
+  const src = join(ROOT, 'src');
+  const files = (await readdir(src, { recursive: true })).filter((f) => f.endsWith('.ts')).sort();
+  for (const f of files) hash.update(`${f}\0`).update(await readFile(join(src, f))).update('\0');
+  for (const d of [...BUNDLED].sort()) {
+    const version = JSON.parse(await readFile(join(ROOT, 'node_modules', d, 'package.json'), 'utf8')).version;
+    hash.update(`${d}@${version}\0`);
+  }
+  return hash.digest('hex').slice(0, 32);
+}
 
 // empty dist/ but keep the folder: re-creating it would touch the package root, and npm (npx)
 // then finds its node_modules/.package-lock.json out of date and re-reads the whole tree
@@ -42,7 +57,7 @@ await build({
   external: [...external.flatMap((d) => [d, `${d}/*`]), 'chokidar'],
   // bundled CommonJS dependencies (pino, commander, nunjucks) call require() for Node's own modules
   banner: { js: "import { createRequire as __keyplateRequire } from 'node:module'; const require = __keyplateRequire(import.meta.url);" },
-  define: { __KEYPLATE_VERSION__: JSON.stringify(pkg.version) },
+  define: { __KEYPLATE_VERSION__: JSON.stringify(pkg.version), __KEYPLATE_BUILD__: JSON.stringify(await buildId()) },
   chunkNames: 'chunks/[name]-[hash]',
   sourcemap: true,
   logLevel: 'warning',

@@ -16,6 +16,7 @@ import type { KeyTree } from '../tree/key-tree.ts';
 import { templateProblems } from './analyze.ts';
 import { SourceCache } from './cache.ts';
 import { compileSource, TRUTHY, truthy } from './compile.ts';
+import type { CompiledStore } from './compiled-store.ts';
 import { clockFunctions, dnsFunctions, treeFunctions } from './context.ts';
 import { DnsCache, systemResolver, type DnsResolver } from './dns.ts';
 import { toTemplateError } from './error-map.ts';
@@ -46,6 +47,8 @@ export interface TemplateEngineOptions {
   readonly dnsTimeoutMs?: number;
   /** Render passes allowed for DNS discovery before giving up (default 4). */
   readonly maxPasses?: number;
+  /** Generated template code kept across processes (compiled-store.ts); default none. */
+  readonly compiled?: CompiledStore;
 }
 
 export interface RenderInput {
@@ -76,7 +79,7 @@ export interface TemplateEngine {
 
 function buildEnvironment(opts: TemplateEngineOptions): nunjucks.Environment {
   let env: nunjucks.Environment | undefined;
-  const loader = new FreshFileLoader((src, path) => compileSource(src, path, env!));
+  const loader = new FreshFileLoader((src, path) => compileSource(src, path, env!, opts.compiled));
   env = new nunjucks.Environment(loader as unknown as nunjucks.ILoader, {
     autoescape: false,
     trimBlocks: true,
@@ -114,7 +117,7 @@ export function createTemplateEngine(opts: TemplateEngineOptions): TemplateEngin
   const compile = (source: string, file: string, resource: string): nunjucks.Template => {
     try {
       return compiled.get(file, source, () => {
-        const code = compileSource(pongo2ToNunjucks(source), file, env);
+        const code = compileSource(pongo2ToNunjucks(source), file, env, opts.compiled);
         return new nunjucks.Template(code as unknown as string, env, file, true);
       });
     } catch (e) {
