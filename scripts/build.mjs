@@ -59,6 +59,11 @@ await build({
   banner: { js: "import { createRequire as __keyplateRequire } from 'node:module'; const require = __keyplateRequire(import.meta.url);" },
   define: { __KEYPLATE_VERSION__: JSON.stringify(pkg.version), __KEYPLATE_BUILD__: JSON.stringify(await buildId()) },
   chunkNames: 'chunks/[name]-[hash]',
+  // no comments, no indentation, simpler syntax (names stay: stack traces and error classes keep
+  // them): about a third less source for Node to read and V8 to scan at every start, and pure
+  // ASCII, so V8 keeps it as a one-byte string (one `…` in a comment doubles the chunk's size)
+  minifyWhitespace: true,
+  minifySyntax: true,
   sourcemap: true,
   logLevel: 'warning',
 });
