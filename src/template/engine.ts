@@ -10,7 +10,8 @@
  */
 import { readFile } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
-import nunjucks from 'nunjucks';
+import type nunjucks from 'nunjucks';
+import environmentModule from 'nunjucks/src/environment.js';
 import { TemplateError } from '../errors.ts';
 import type { KeyTree } from '../tree/key-tree.ts';
 import { templateProblems } from './analyze.ts';
@@ -28,6 +29,9 @@ import { makeOutputCheck, multilineFilter, OUTPUT_CHECK } from './multiline.ts';
 import { haproxyValueFunctions } from './haproxy-values.ts';
 import { SkipLedger, type SkipRecorder } from './skips.ts';
 import { createGoEngine } from './go/engine.ts';
+
+// nunjucks' Environment and Template without the rest of its index (precompiler, Jinja compat, ...)
+const { Environment, Template } = environmentModule as { Environment: typeof nunjucks.Environment; Template: typeof nunjucks.Template };
 
 export interface TemplateEngineOptions {
   /** Injected environment: `getenv` reads only this map. */
@@ -80,7 +84,7 @@ export interface TemplateEngine {
 function buildEnvironment(opts: TemplateEngineOptions): nunjucks.Environment {
   let env: nunjucks.Environment | undefined;
   const loader = new FreshFileLoader((src, path) => compileSource(src, path, env!, opts.compiled));
-  env = new nunjucks.Environment(loader as unknown as nunjucks.ILoader, {
+  env = new Environment(loader as unknown as nunjucks.ILoader, {
     autoescape: false,
     trimBlocks: true,
     lstripBlocks: true,
@@ -118,7 +122,7 @@ export function createTemplateEngine(opts: TemplateEngineOptions): TemplateEngin
     try {
       return compiled.get(file, source, () => {
         const code = compileSource(pongo2ToNunjucks(source), file, env, opts.compiled);
-        return new nunjucks.Template(code as unknown as string, env, file, true);
+        return new Template(code as unknown as string, env, file, true);
       });
     } catch (e) {
       throw toTemplateError(e, resource, file);
