@@ -91,8 +91,8 @@ export async function startupRows(o: StartupOptions): Promise<{ rows: Row[]; not
   const rows: Row[] = [];
   const notes: string[] = [];
   const node = () => timed(process.execPath, ['-e', '0']);
-  // compiled templates (kept on disk by the built keyplate) live here, not in the user's ~/.cache;
-  // the warm-up run of each pairing compiles, the measured ones reuse (a row below shows it off)
+  // keyplate's caches (compiled templates, V8 code: docs/cli.md#caches) live here, not in the
+  // user's ~/.cache; the warm-up run of each pairing fills them (a row below shows them off)
   const cache = { KEYPLATE_CACHE_DIR: join(o.dir, 'keyplate-cache') };
   // the same 10 services in the v2 keyspace and in a JSON file
   for (const [key, value] of seedKeys('/small', 10, 3)) {
@@ -131,10 +131,10 @@ export async function startupRows(o: StartupOptions): Promise<{ rows: Row[]; not
     const rss = median(r.a.map((x) => x.rssBytes));
     rows.push({ measure: `(g)   peak RSS (node -e 0: ${fmtMb(median(r.b.map((x) => x.rssBytes)))})`, samples: r.a.length, median: fmtMb(rss), tail: fmtMb(Math.max(...r.a.map((x) => x.rssBytes))), target: '≤ 50 MB', result: verdict(rss <= 50 * 2 ** 20) });
     if (name !== 'etcd v3') continue;
-    // the same without the compiled-template cache: a first run, or KEYPLATE_CACHE_DIR=""
+    // the same without keyplate's caches (compiled templates, V8 code): a first run, or KEYPLATE_CACHE_DIR=""
     const cold = await paired(() => timed(process.execPath, [...o.entry.args, 'run', '--onetime', '-c', cfg], ROOT, { KEYPLATE_CACHE_DIR: '' }), node, Math.min(o.samples, 5));
     rows.push({
-      measure: `    context: the same, compiled-template cache off (peak RSS ${fmtMb(median(cold.a.map((x) => x.rssBytes)))})`,
+      measure: `    context: the same, caches off (templates, V8 code; peak RSS ${fmtMb(median(cold.a.map((x) => x.rssBytes)))})`,
       samples: cold.a.length,
       median: `${fmtMs(median(cold.a.map((x) => x.wallMs)))} ${median(cold.ratios).toFixed(2)}×`,
       tail: fmtMs(Math.max(...cold.a.map((x) => x.wallMs))),

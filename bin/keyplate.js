@@ -3,12 +3,14 @@
 // development checkout (src/ present) runs dist/ only while it is newer than everything in src/
 // (files and folders, so an added, edited, moved or deleted source counts), else the TypeScript
 // sources through tsx: a stale dist/ left by `npm run build` never shadows the code being edited,
-// and a fresh one starts as fast as the installed package.
-import { existsSync, readdirSync, statSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+// and a fresh one starts as fast as the installed package. CommonJS (bin/package.json says so),
+// like dist/bin.js: Node starts a CommonJS main module sooner than an ES one.
+'use strict';
+const { existsSync, readdirSync, statSync } = require('node:fs');
+const { pathToFileURL } = require('node:url');
 
-const srcDir = fileURLToPath(new URL('../src', import.meta.url));
-const dist = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
+const srcDir = `${__dirname}/../src`;
+const dist = `${__dirname}/../dist/bin.js`;
 
 /** Whether dist/bin.js was built after the last change under src/. */
 function distIsFresh() {
@@ -33,9 +35,10 @@ function unchangedSince(dir, time) {
 }
 
 if (existsSync(srcDir) && !distIsFresh()) {
-  const { register } = await import('tsx/esm/api');
-  register();
-  await import(`${srcDir}/bin.ts`);
+  import('tsx/esm/api').then(({ register }) => {
+    register();
+    return import(pathToFileURL(`${srcDir}/bin.ts`).href);
+  });
 } else {
-  await import(dist);
+  require(dist);
 }
