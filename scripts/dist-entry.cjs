@@ -17,7 +17,8 @@ const { homedir } = require('node:os');
 const { pathToFileURL } = require('node:url');
 const { Script } = require('node:vm');
 
-const BUILD = '__KEYPLATE_BUILD__';
+/** A hash of dist/keyplate.cjs (V8 checks little more than a cache's source length). */
+const BUNDLE_HASH = '__KEYPLATE_BUNDLE_HASH__';
 const bundle = `${__dirname}/keyplate.cjs`;
 
 function cacheDir() {
@@ -43,7 +44,7 @@ function trusted(dir) {
 }
 
 const dir = cacheDir();
-const name = `${BUILD}-${process.version}-${process.arch}.bin`;
+const name = `${BUNDLE_HASH}-${process.version}-${process.arch}.bin`;
 let cachedData;
 if (dir !== undefined && trusted(dir)) {
   try {
@@ -53,10 +54,13 @@ if (dir !== undefined && trusted(dir)) {
   }
 }
 // the build checks the bundle is ASCII, so latin1 reads it as it is, into a one-byte string
-const script = new Script(readFileSync(bundle, 'latin1'), { filename: bundle, cachedData });
-const stale = cachedData === undefined || script.cachedDataRejected === true;
+const source = readFileSync(bundle, 'latin1');
+const script = new Script(source, { filename: bundle, cachedData });
+// A cache holds what the run that wrote it compiled: one from a run that did little (`--version`)
+// is replaced once a run compiled clearly more.
+const had = cachedData === undefined || script.cachedDataRejected === true ? 0 : cachedData.length;
 cachedData = undefined;
-if (dir !== undefined && stale) process.once('exit', () => save(dir, script));
+if (dir !== undefined && had < source.length / 2) process.once('exit', () => save(dir, script, had));
 
 const cli = { exports: {} };
 script.runInThisContext()(cli.exports, createRequire(bundle), cli, bundle, __dirname, (specifier) => import(specifier), pathToFileURL(bundle).href);
@@ -64,13 +68,16 @@ cli.exports.start().then((code) => {
   process.exitCode = code;
 });
 
-/** Write the cache of this run's compiled code (replacing those of other builds). */
-function save(to, compiled) {
+/** Write the cache of this run's compiled code (replacing those of other builds) when it holds
+ *  clearly more than the one read. */
+function save(to, compiled, had) {
   try {
+    const data = compiled.createCachedData();
+    if (data.length < had * 1.2) return;
     mkdirSync(to, { recursive: true, mode: 0o700 });
     if (!trusted(to)) return;
     const tmp = `${to}/.${name}.${process.pid}`;
-    writeFileSync(tmp, compiled.createCachedData(), { mode: 0o600 });
+    writeFileSync(tmp, data, { mode: 0o600 });
     renameSync(tmp, `${to}/${name}`);
     for (const f of readdirSync(to)) if (f !== name && !f.startsWith('.')) rmSync(`${to}/${f}`, { force: true });
   } catch {
