@@ -19,7 +19,10 @@ export async function start(): Promise<ExitCodeValue> {
   }
   const argv = process.argv.slice(2);
   const io: CliIo = {
-    stdout: process.stdout,
+    // created on first use: a run that prints nothing on stdout never builds the stream
+    get stdout() {
+      return process.stdout;
+    },
     stderr: process.stderr,
     env: process.env,
     onSignal: (sig, listener) => {
