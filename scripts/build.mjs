@@ -48,6 +48,25 @@ async function buildId() {
   return hash.digest('hex').slice(0, 32);
 }
 
+/** Parts of bundled packages keyplate never uses, kept from loading at start: pino's transports
+ *  (worker threads; keyplate logs to a stream) and the child_process commander loads at once for
+ *  executable subcommands (keyplate has none; loaded on first use instead). */
+const unusedAtStart = {
+  name: 'unused-at-start',
+  setup(b) {
+    b.onResolve({ filter: /^thread-stream$/ }, (a) => (/node_modules\/pino\//.test(a.importer) ? { path: 'thread-stream', namespace: 'unused' } : undefined));
+    b.onLoad({ filter: /.*/, namespace: 'unused' }, () => ({
+      contents: "module.exports = function ThreadStream() { throw new Error('pino transports are not part of the keyplate bundle'); };",
+      loader: 'js',
+    }));
+    b.onResolve({ filter: /^node:child_process$/ }, (a) => (/node_modules\/commander\//.test(a.importer) ? { path: 'child_process', namespace: 'lazy' } : undefined));
+    b.onLoad({ filter: /.*/, namespace: 'lazy' }, () => ({
+      contents: "let m; module.exports = new Proxy({}, { get: (_, k) => (m ??= require('node:child_process'))[k] });",
+      loader: 'js',
+    }));
+  },
+};
+
 const id = await buildId();
 const result = await build({
   absWorkingDir: ROOT,
@@ -65,6 +84,7 @@ const result = await build({
   minifyWhitespace: true,
   minifySyntax: true,
   charset: 'ascii',
+  plugins: [unusedAtStart],
   banner: { js: WRAPPER },
   footer: { js: '})' },
   sourcemap: true,
