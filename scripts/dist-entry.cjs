@@ -4,11 +4,11 @@
 // has no compile cache for modules, and parsing and compiling the bundle is the largest part of a
 // small one-shot; with the cache V8 reads the bytecode of the last run instead. The cache lives
 // beside the compiled templates (template/compiled-store.ts: $KEYPLATE_CACHE_DIR, else
-// $XDG_CACHE_HOME/keyplate, else ~/.cache/keyplate) in code/, one file per build, Node version and
-// architecture; it is written when a process exits without a usable one. V8 refuses a cache made
-// for other source, another V8 or other flags (then the bundle compiles as without it). Cached
-// bytecode is code keyplate runs: a directory not owned by this user, or that others may write,
-// is never read. An empty KEYPLATE_CACHE_DIR turns it off.
+// $XDG_CACHE_HOME/keyplate, else ~/.cache/keyplate) in code/, one file per bundle, Node version
+// and architecture (the newest four kept), written when a process exits without a usable one. V8
+// refuses a cache made for other source, another V8 or other flags (then the bundle compiles as
+// without it). Cached bytecode is code keyplate runs: a directory not owned by this user, or that
+// others may write, is never read. An empty KEYPLATE_CACHE_DIR turns it off.
 // CommonJS (dist/package.json says so): Node starts a CommonJS main module sooner than an ES one.
 'use strict';
 const { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } = require('node:fs');
@@ -79,8 +79,7 @@ cli.exports.start().then((code) => {
   process.exitCode = code;
 });
 
-/** Write the cache of this run's compiled code (replacing those of other builds) when it holds
- *  clearly more than the one read. */
+/** Write the cache of this run's compiled code when it holds clearly more than the one read. */
 function save(to, compiled, had) {
   try {
     const data = compiled.createCachedData();
@@ -90,7 +89,10 @@ function save(to, compiled, had) {
     const tmp = `${to}/.${name}.${process.pid}`;
     writeFileSync(tmp, data, { mode: 0o600 });
     renameSync(tmp, `${to}/${name}`);
-    for (const f of readdirSync(to)) if (f !== name && !f.startsWith('.')) rmSync(`${to}/${f}`, { force: true });
+    // keep the newest few (two installed versions must not evict each other at every run)
+    const kept = readdirSync(to).filter((f) => !f.startsWith('.')).map((f) => ({ f, t: statSync(`${to}/${f}`).mtimeMs }));
+    kept.sort((a, b) => b.t - a.t);
+    for (const { f } of kept.slice(4)) rmSync(`${to}/${f}`, { force: true });
   } catch {
     // a cache: without it keyplate only starts slower
   }
