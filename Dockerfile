@@ -18,7 +18,7 @@ FROM node:20-bookworm-slim AS build
 WORKDIR /src
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
-COPY scripts/build.mjs ./scripts/
+COPY scripts/build.mjs scripts/dist-entry.cjs ./scripts/
 COPY src ./src
 RUN npm run build
 

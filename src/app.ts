@@ -13,7 +13,7 @@ import { presetFunctions } from './presets/functions.ts';
 import type { HaproxyApplier } from './haproxy/applier.ts';
 import { cleanAllLeftovers } from './pipeline/leftovers.ts';
 import { processResource, RejectedRenders } from './pipeline/process.ts';
-import { createTemplateEngine, SkipLedger, type TemplateEngine } from './template/index.ts';
+import { createTemplateEngine, defaultCompiledStore, SkipLedger, type TemplateEngine } from './template/index.ts';
 import type { ProcessFn } from './runner/resource-loop.ts';
 import { baseDirOf, createFeeds, createRunner, selectResources, type RunSummary } from './runner/runner.ts';
 import { mergeFeeds } from './runner/merge.ts';
@@ -65,7 +65,7 @@ export function makeEngine(io: CliIo, logger: Logger): TemplateEngine {
   const preset = presetFunctions();
   // one log line per value a template newly refuses (not one per render)
   const skips = new SkipLedger({ onNew: (s) => logger.warn({ event: 'skipped', resource: s.resource, item: s.item, reason: s.reason }, `skipped: ${s.detail ?? s.reason}`) });
-  return createTemplateEngine({ env: io.env, globals: preset.globals, treeGlobals: preset.treeGlobals, skips });
+  return createTemplateEngine({ env: io.env, globals: preset.globals, treeGlobals: preset.treeGlobals, skips, compiled: defaultCompiledStore(io.env) });
 }
 
 /**

@@ -121,7 +121,7 @@ const SCRIPT = String.raw`
     box.appendChild(h('div', { 'class': 'card' }, table(['When', 'Resource', 'What'], doc.history.map(function(e){ return tr([ago(e.at), e.resource, td(badge(e.kind, e.kind === 'failed' ? 'bad' : e.kind === 'changed' ? 'ok' : 'warn'), e.message)]); }))));
   }
   function draw(doc){
-    $('ver').textContent = 'keyplate ' + doc.keyplate.version + ' · ' + doc.keyplate.node;
+    $('ver').textContent = 'keyplate ' + doc.keyplate.version + ' \u00b7 ' + doc.keyplate.node;
     var st = $('state'); st.textContent = ''; st.appendChild(badge(doc.ok ? 'ok' : 'problems', doc.ok ? 'ok' : 'bad'));
     $('at').textContent = 'updated ' + ago(doc.generatedAt);
     routing(doc); problems(doc); resources(doc); haproxy(doc); history(doc);

@@ -5,7 +5,9 @@
  * lookup yields an empty list, never a render error. Results are sorted so DNS round-robin never
  * changes the output.
  */
-import { lookup, Resolver } from 'node:dns/promises';
+
+/** node:dns/promises, loaded by the first lookup (most templates never make one). */
+const dns = () => import('node:dns/promises');
 
 export interface SrvRecord {
   readonly target: string;
@@ -43,11 +45,14 @@ export function srvName(service: string, proto: string, name: string): string {
 export function systemResolver(): DnsResolver {
   return {
     async lookupIP(host, signal) {
+      const { lookup } = await dns();
       signal.throwIfAborted();
       const all = await lookup(host, { all: true, verbatim: true });
       return all.map((a) => a.address);
     },
     async lookupSRV(service, proto, name, signal) {
+      const { Resolver } = await dns();
+      signal.throwIfAborted();
       const r = new Resolver();
       const onAbort = () => r.cancel();
       signal.addEventListener('abort', onAbort, { once: true });

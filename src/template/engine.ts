@@ -9,12 +9,14 @@
  * again with the answers, until a pass asks for nothing new.
  */
 import { readFileSync } from 'node:fs';
-import nunjucks from 'nunjucks';
+import type nunjucks from 'nunjucks';
+import environmentModule from 'nunjucks/src/environment.js';
 import { TemplateError } from '../errors.ts';
 import type { KeyTree } from '../tree/key-tree.ts';
 import { templateProblems } from './analyze.ts';
 import { SourceCache } from './cache.ts';
 import { compileSource, TRUTHY, truthy } from './compile.ts';
+import type { CompiledStore } from './compiled-store.ts';
 import { clockFunctions, dnsFunctions, treeFunctions } from './context.ts';
 import { DnsCache, systemResolver, type DnsResolver } from './dns.ts';
 import { toTemplateError } from './error-map.ts';
@@ -26,6 +28,9 @@ import { makeOutputCheck, multilineFilter, OUTPUT_CHECK } from './multiline.ts';
 import { haproxyValueFunctions } from './haproxy-values.ts';
 import { SkipLedger, type SkipRecorder } from './skips.ts';
 import { createGoEngine } from './go/engine.ts';
+
+// nunjucks' Environment and Template without the rest of its index (precompiler, Jinja compat, ...)
+const { Environment, Template } = environmentModule as { Environment: typeof nunjucks.Environment; Template: typeof nunjucks.Template };
 
 export interface TemplateEngineOptions {
   /** Injected environment: `getenv` reads only this map. */
@@ -45,6 +50,8 @@ export interface TemplateEngineOptions {
   readonly dnsTimeoutMs?: number;
   /** Render passes allowed for DNS discovery before giving up (default 4). */
   readonly maxPasses?: number;
+  /** Generated template code kept across processes (compiled-store.ts); default none. */
+  readonly compiled?: CompiledStore;
 }
 
 export interface RenderInput {
@@ -75,8 +82,8 @@ export interface TemplateEngine {
 
 function buildEnvironment(opts: TemplateEngineOptions): nunjucks.Environment {
   let env: nunjucks.Environment | undefined;
-  const loader = new FreshFileLoader((src, path) => compileSource(src, path, env!));
-  env = new nunjucks.Environment(loader as unknown as nunjucks.ILoader, {
+  const loader = new FreshFileLoader((src, path) => compileSource(src, path, env!, opts.compiled));
+  env = new Environment(loader as unknown as nunjucks.ILoader, {
     autoescape: false,
     trimBlocks: true,
     lstripBlocks: true,
@@ -113,8 +120,8 @@ export function createTemplateEngine(opts: TemplateEngineOptions): TemplateEngin
   const compile = (source: string, file: string, resource: string): nunjucks.Template => {
     try {
       return compiled.get(file, source, () => {
-        const code = compileSource(pongo2ToNunjucks(source), file, env);
-        return new nunjucks.Template(code as unknown as string, env, file, true);
+        const code = compileSource(pongo2ToNunjucks(source), file, env, opts.compiled);
+        return new Template(code as unknown as string, env, file, true);
       });
     } catch (e) {
       throw toTemplateError(e, resource, file);

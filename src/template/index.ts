@@ -1,4 +1,5 @@
 export { createTemplateEngine } from './engine.ts';
+export { defaultCompiledStore, diskCompiledStore, type CompiledStore } from './compiled-store.ts';
 export type { RenderInput, TemplateEngine, TemplateEngineOptions, TemplateLanguage } from './engine.ts';
 export { systemResolver, type DnsResolver, type SrvRecord, type TemplateSrv } from './dns.ts';
 export { pongo2ToNunjucks } from './pongo2.ts';

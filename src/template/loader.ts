@@ -5,13 +5,12 @@
  * in `include`/`import`/`extends` resolve against the including template's directory, like pongo2.
  */
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { SourceCache } from './cache.ts';
 import { pongo2ToNunjucks } from './pongo2.ts';
+import libModule from 'nunjucks/src/lib.js';
 
-const require = createRequire(import.meta.url);
-const lib = require('nunjucks/src/lib.js') as { _prettifyError(path: string, dev: boolean, err: unknown): Error };
+const lib = libModule as { _prettifyError(path: string, dev: boolean, err: unknown): Error };
 
 export type CompileFn = (src: string, path: string) => { type: 'code'; obj: unknown };
 

@@ -4,9 +4,10 @@
  * it is inside of and reports such an error at the innermost one, the construct to fix.
  * Also: the AST node type and constructors the other template modules walk.
  */
-import { createRequire } from 'node:module';
-
-const require = createRequire(import.meta.url);
+import nodesModule from 'nunjucks/src/nodes.js';
+import parserSource from 'nunjucks/src/parser.js';
+import lexerModule from 'nunjucks/src/lexer.js';
+import libModule from 'nunjucks/src/lib.js';
 
 /** A node of nunjucks' AST; lineno/colno are 0-based. */
 export interface AstNode {
@@ -17,7 +18,7 @@ export interface AstNode {
 }
 export type NodeCtor = new (lineno: number, colno: number, ...fields: unknown[]) => AstNode;
 
-export const nodes = require('nunjucks/src/nodes.js') as Record<string, NodeCtor>;
+export const nodes = nodesModule as Record<string, NodeCtor>;
 
 interface Token {
   readonly type: string;
@@ -32,9 +33,9 @@ interface ParserInstance {
   parseAsRoot(): AstNode;
   extensions: unknown;
 }
-const parserModule = require('nunjucks/src/parser.js') as { Parser: new (tokens: unknown) => ParserInstance };
-const lexer = require('nunjucks/src/lexer.js') as { lex(src: string, opts: unknown): Tokenizer };
-const lib = require('nunjucks/src/lib.js') as { TemplateError: new (message: string, lineno: number, colno: number) => Error };
+const parserModule = parserSource as { Parser: new (tokens: unknown) => ParserInstance };
+const lexer = lexerModule as { lex(src: string, opts: unknown): Tokenizer };
+const lib = libModule as { TemplateError: new (message: string, lineno: number, colno: number) => Error };
 
 /** Is `n` one of these node types (subclasses included)? */
 export const is = (n: unknown, ...types: string[]): boolean => types.some((t) => n instanceof nodes[t]);

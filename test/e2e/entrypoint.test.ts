@@ -54,6 +54,7 @@ async function runContainer(t: TestContext, image: Image, at: (p: string) => str
   const ports = { http: await freePort(), https: await freePort(), stats: await freePort(), listen: await freePort() };
   const env: Record<string, string> = {
     PATH: `${at('/usr/local/bin')}:${dirname(process.execPath)}:/usr/local/sbin:/usr/sbin:/usr/bin:/sbin:/bin`,
+    HOME: join(run, 'home'), // the container's own (compiled templates are cached under ~/.cache), never the host's
     ...imageEnv,
     KEYPLATE_LISTEN: `127.0.0.1:${ports.listen}`, // the image's port 9100 may be taken on the host
     // what the operator sets (docker run -e ...)

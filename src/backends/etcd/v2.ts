@@ -29,10 +29,21 @@ export class EtcdV2Api implements EtcdApi {
 
   async getValues(prefixes: readonly KeyPath[], signal?: AbortSignal): Promise<Snapshot> {
     this.#check();
+    // v2 has no read of several keys at once: each prefix is its own request (all in flight
+    // together), each answer carries its index and the snapshot is the lowest; merged and, on
+    // failure, reported in prefix order whatever order the answers came in
+    const reads = await Promise.allSettled(
+      collapsePrefixes(prefixes).map(async (prefix) => {
+        const part = new Map<KeyPath, string>();
+        return { part, index: await this.#readPrefix(prefix, part, signal) };
+      }),
+    );
     const values = new Map<KeyPath, string>();
     let revision: bigint | undefined;
-    for (const prefix of collapsePrefixes(prefixes)) {
-      const index = await this.#readPrefix(prefix, values, signal);
+    for (const r of reads) {
+      if (r.status === 'rejected') throw r.reason;
+      for (const [k, v] of r.value.part) values.set(k, v);
+      const { index } = r.value;
       if (index !== undefined && (revision === undefined || index < revision)) revision = index;
     }
     return { values, revision: revision?.toString() };
