@@ -14,6 +14,9 @@ import { isMap, printValue, truth } from './values.ts';
 const BREAK: unique symbol = Symbol('break');
 const CONTINUE: unique symbol = Symbol('continue');
 const MAX_DEPTH = 1000;
+/** Output length at which the text so far becomes one finished, flat chunk (as in compile.ts: a
+ *  large config's rope would otherwise survive scavenge after scavenge). */
+const CHUNK_CHARS = 65_536;
 
 export interface ExecOptions {
   readonly funcs: FuncMap;
@@ -28,11 +31,12 @@ export function execute(set: TemplateSet, name: string, file: string, input: str
   ex.tmplName = name;
   ex.vars.push({ name: '$', value: dot });
   ex.walk(dot, root);
-  return ex.out;
+  return ex.text();
 }
 
 class Executor extends Evaluator {
-  out = '';
+  #out = '';
+  readonly #chunks: string[] = [];
   depth = 0;
 
   constructor(
@@ -52,16 +56,16 @@ class Executor extends Evaluator {
         return;
       }
       case 'text':
-        this.out += node.text;
+        this.#write(node.text);
         return;
       case 'action': {
         const v = this.evalPipeline(dot, node.pipe);
         if (node.pipe.decl.length === 0) {
           const text = printValue(v);
-          if (this.opts.output === undefined) this.out += text;
+          if (this.opts.output === undefined) this.#write(text);
           else {
             try {
-              this.out += this.opts.output(v, text);
+              this.#write(this.opts.output(v, text));
             } catch (e) {
               this.errorf(node.pipe, e instanceof Error ? e.message : String(e), e);
             }
@@ -88,6 +92,20 @@ class Executor extends Evaluator {
       case 'continue':
         throw CONTINUE;
     }
+  }
+
+  #write(text: string): void {
+    this.#out += text;
+    if (this.#out.length > CHUNK_CHARS) {
+      this.#out.charCodeAt(0); // flattens it: the rope's nodes die young
+      this.#chunks.push(this.#out);
+      this.#out = '';
+    }
+  }
+
+  /** Everything written, in order. */
+  text(): string {
+    return this.#chunks.join('') + this.#out;
   }
 
   walkRange(dot: unknown, r: ControlNode): void {

@@ -75,3 +75,18 @@ describe('Go engine in keyplate', () => {
     assert.throws(() => engine.compileFile(file, 'r', 'go'), /x\.tmpl:1:7: missing value for if/);
   });
 });
+
+describe('large output', () => {
+  it('is built in chunks and comes out whole and in order', async () => {
+    const pairs: Record<string, string> = {};
+    let expected = '';
+    for (let i = 0; i < 20_000; i++) {
+      const k = `/svc/s${String(i).padStart(5, '0')}`;
+      pairs[k] = `10.0.${i >> 8 & 255}.${i & 255}:80`;
+    }
+    for (const k of Object.keys(pairs).sort()) expected += `server ${k.slice(5)} ${pairs[k]}\n`;
+    const out = await goRender('{{range gets "/svc/*"}}server {{base .Key}} {{.Value}}\n{{end}}', pairs);
+    assert.ok(out.length > 4 * 65_536, `${out.length} chars: several chunks`);
+    assert.ok(out === expected);
+  });
+});
