@@ -2,7 +2,8 @@
  * A TCP proxy on a free loopback port for tests that need a connection to go silently dead:
  * `freeze()` stops forwarding on every connection open at that moment, in both directions,
  * without closing anything (as a NAT that dropped its state, or a hung peer, would). New
- * connections are forwarded normally. Closed when the test ends.
+ * connections are forwarded normally. `down()` closes every connection and refuses new ones
+ * until `up()` (the server is unreachable meanwhile). Closed when the test ends.
  */
 import { createConnection, createServer, type Socket } from 'node:net';
 import type { TestContext } from 'node:test';
@@ -14,13 +15,21 @@ export interface TcpProxy {
   connections(): number;
   /** Silence every connection open now; they stay open and swallow whatever is sent. */
   freeze(): void;
+  /** Close every connection and close each new one at once, until `up()`. */
+  down(): void;
+  up(): void;
 }
 
 export async function startTcpProxy(t: Pick<TestContext, 'after'>, target: { host: string; port: number }): Promise<TcpProxy> {
   const pairs = new Set<[Socket, Socket]>();
   const sockets = new Set<Socket>();
   let accepted = 0;
+  let refusing = false;
   const server = createServer((client) => {
+    if (refusing) {
+      client.destroy();
+      return;
+    }
     accepted++;
     const upstream = createConnection(target);
     const pair: [Socket, Socket] = [client, upstream];
@@ -59,6 +68,13 @@ export async function startTcpProxy(t: Pick<TestContext, 'after'>, target: { hos
         b.on('data', () => undefined);
       }
       pairs.clear();
+    },
+    down() {
+      refusing = true;
+      for (const s of sockets) s.destroy();
+    },
+    up() {
+      refusing = false;
     },
   };
 }

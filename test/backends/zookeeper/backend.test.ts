@@ -18,6 +18,7 @@ import { parseBackendUri } from '../../../src/cli/uri.ts';
 import { BackendError } from '../../../src/errors.ts';
 import { normalizeKey, type KeyPath } from '../../../src/tree/keys.ts';
 import { freePort } from '../../helpers/etcd.ts';
+import { startTcpProxy } from '../../helpers/tcp-proxy.ts';
 import { silentLogger } from '../../helpers/logger.ts';
 import { waitFor } from '../../helpers/wait.ts';
 import { expireSession, startZooKeeper, zkWriter } from '../../helpers/zookeeper.ts';
@@ -89,7 +90,9 @@ test('zookeeper: an expired session is replaced, the watch re-reads and sends wh
   const server = await startZooKeeper(t);
   const write = zkWriter(t, server.node);
   await write([{ key: '/app/a', value: '1' }, { key: '/app/b', value: '1' }]);
-  const o = parseZooKeeperOptions({ nodes: [server.node] });
+  // the watch reaches ZooKeeper through a proxy, so it cannot win its session back while it is closed
+  const proxy = await startTcpProxy(t, { host: '127.0.0.1', port: server.ports[0] });
+  const o = parseZooKeeperOptions({ nodes: [proxy.address] });
   const sessions: ZkSession[] = [];
   const events: WatchEvent[] = [];
   const stop = await watchZooKeeper(
@@ -104,15 +107,10 @@ test('zookeeper: an expired session is replaced, the watch re-reads and sends wh
   );
   t.after(stop);
   const first = sessions[0].credentials();
-  // the session's own client may win the race for the session back: close it again until it expires
-  await waitFor(
-    async () => {
-      if (events.some((e) => e.type === 'error' && /expired/.test(e.error.message))) return true;
-      await expireSession(server.ports[0], first.id, first.password);
-      return false;
-    },
-    { timeoutMs: 30_000, message: 'the expiry to be reported' },
-  );
+  proxy.down();
+  await expireSession(server.ports[0], first.id, first.password);
+  proxy.up();
+  await waitFor(() => events.some((e) => e.type === 'error' && /expired/.test(e.error.message)), { timeoutMs: 30_000, message: 'the expiry to be reported' });
   await write([{ key: '/app/a', value: '2' }, { key: '/app/c', value: 'new' }]);
   await waitFor(() => sessions.length === 2 && events.some((e) => e.type === 'connected'), { message: 'a new session' });
   const deltas = () => plain(events.flatMap((e) => (e.type === 'change' ? (e.changes ?? []) : [])));
