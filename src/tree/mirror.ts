@@ -23,7 +23,7 @@ export class TreeMirror {
       const keys = tree.journal.since(this.#generation);
       if (keys !== undefined) {
         for (const k of keys) {
-          const v = tree.valueOf(k);
+          const v = tree.valueAt(k);
           if (v === undefined) this.#values.delete(k);
           else this.#values.set(k, v);
         }

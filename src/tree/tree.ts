@@ -85,7 +85,7 @@ export class MemoryTree implements KeyTree {
   }
 
   /** The value of a normal key, or undefined. */
-  valueOf(key: string): string | undefined {
+  valueAt(key: string): string | undefined {
     return this.#values.get(key);
   }
 
