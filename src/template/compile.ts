@@ -13,6 +13,7 @@ import compilerModule from 'nunjucks/src/compiler.js';
 import libModule from 'nunjucks/src/lib.js';
 import transformerModule from 'nunjucks/src/transformer.js';
 import type { CompiledStore } from './compiled-store.ts';
+import { CHUNK_CHARS } from './chunks.ts';
 import { OUTPUT_CHECK } from './multiline.ts';
 import { findNodes, is, nodes, parseSource, type AstNode } from './parse.ts';
 
@@ -44,8 +45,6 @@ const OUT_HELPER = '__keyplate_out';
 const MAX_DIRECT_ARGS = 3;
 /** Finished chunks of a function's `output`, joined once at its end (see compileOutput). */
 const CHUNKS = '__keyplate_chunks';
-/** Output length at which the text so far becomes one finished chunk. */
-const CHUNK_CHARS = 65_536;
 /** nunjucks' own lines that declare, return and hand over the `output` buffer of a function. */
 const OUTPUT_LINES: Readonly<Record<string, string>> = {
   'var output = "";': `var output = ""; var ${CHUNKS} = [];`,
@@ -123,9 +122,10 @@ class KeyplateCompiler extends compiler.Compiler {
    *  young-generation GC copies again and again while a large config renders. `'' + part` is the
    *  same conversion `+=` applies, and a throw still ends the render, so the output is identical.
    *  Past CHUNK_CHARS, a function's `output` (root, block, `{% set %}` capture: each declares its
-   *  own chunks, OUTPUT_LINES) is flattened and set aside as a finished chunk; the text is joined
-   *  once where nunjucks hands it over. Without it the rope of a 7 MB config survives scavenge
-   *  after scavenge: at 100,000 keys the scavenges took ~2.5× as long and the render ~1.6×. */
+   *  own chunks, OUTPUT_LINES) is flattened and set aside as a finished chunk: chunks.ts's
+   *  ChunkedText, as generated code. The text is joined once where nunjucks hands it over.
+   *  Without it the rope of a 7 MB config survives scavenge after scavenge: at 100,000 keys the
+   *  scavenges took ~2.5× as long and the render ~1.6×. */
   compileOutput(node: AstNode, frame: unknown): void {
     const parts = (node.children as AstNode[]).filter((c) => !is(c, 'TemplateData') || c.value);
     const joined = parts.length > 1;

@@ -10,13 +10,11 @@ import { Evaluator } from './eval.ts';
 import type { ControlNode, Node } from './nodes.ts';
 import type { TemplateSet } from './parser.ts';
 import { isMap, printValue, truth } from './values.ts';
+import { ChunkedText } from '../chunks.ts';
 
 const BREAK: unique symbol = Symbol('break');
 const CONTINUE: unique symbol = Symbol('continue');
 const MAX_DEPTH = 1000;
-/** Output length at which the text so far becomes one finished, flat chunk (as in compile.ts: a
- *  large config's rope would otherwise survive scavenge after scavenge). */
-const CHUNK_CHARS = 65_536;
 
 export interface ExecOptions {
   readonly funcs: FuncMap;
@@ -35,8 +33,7 @@ export function execute(set: TemplateSet, name: string, file: string, input: str
 }
 
 class Executor extends Evaluator {
-  #out = '';
-  readonly #chunks: string[] = [];
+  readonly #out = new ChunkedText();
   depth = 0;
 
   constructor(
@@ -56,16 +53,16 @@ class Executor extends Evaluator {
         return;
       }
       case 'text':
-        this.#write(node.text);
+        this.#out.append(node.text);
         return;
       case 'action': {
         const v = this.evalPipeline(dot, node.pipe);
         if (node.pipe.decl.length === 0) {
           const text = printValue(v);
-          if (this.opts.output === undefined) this.#write(text);
+          if (this.opts.output === undefined) this.#out.append(text);
           else {
             try {
-              this.#write(this.opts.output(v, text));
+              this.#out.append(this.opts.output(v, text));
             } catch (e) {
               this.errorf(node.pipe, e instanceof Error ? e.message : String(e), e);
             }
@@ -94,18 +91,9 @@ class Executor extends Evaluator {
     }
   }
 
-  #write(text: string): void {
-    this.#out += text;
-    if (this.#out.length > CHUNK_CHARS) {
-      this.#out.charCodeAt(0); // flattens it: the rope's nodes die young
-      this.#chunks.push(this.#out);
-      this.#out = '';
-    }
-  }
-
   /** Everything written, in order. */
   text(): string {
-    return this.#chunks.join('') + this.#out;
+    return this.#out.text();
   }
 
   walkRange(dot: unknown, r: ControlNode): void {
