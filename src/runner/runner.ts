@@ -12,7 +12,7 @@ import { abortableSleep, untilAborted, systemClock, type Clock } from '../schedu
 import { nodeFetch } from '../backends/node-fetch.ts';
 import { Feed } from './feed.ts';
 import { fileGuardState, type GuardStateStore } from './guard-state.ts';
-import { ResourceLoop, type CycleOutcome, type ProcessFn, type ResourceStatus } from './resource-loop.ts';
+import { ResourceLoop, type CycleOutcome, type PassOpts, type ProcessFn, type ResourceStatus } from './resource-loop.ts';
 
 export interface RunnerDeps {
   readonly process: ProcessFn;
@@ -83,7 +83,7 @@ export function missingKeyOf(e: unknown): string | undefined {
  * One pass of a worker; with `missing_keys = "wait"`, a render that fails on a missing key is
  * retried (re-reading every backend each second) until the key exists or missing_timeout passes.
  */
-async function runOnceWaiting(w: ResourceLoop, o: { noop: boolean; signal?: AbortSignal; final?: boolean }, logger: Logger, clock: Clock): Promise<ProcessResult> {
+async function runOnceWaiting(w: ResourceLoop, o: PassOpts, logger: Logger, clock: Clock): Promise<ProcessResult> {
   const deadline = clock.now() + (w.spec.missingTimeoutMs ?? 60_000);
   for (let logged = ''; ; ) {
     try {
