@@ -132,7 +132,7 @@ function effectiveIds(): { uid: number; gid: number } {
 }
 
 /** The mode/owner a render will get: explicit, else the existing file's, else 0644 / effective ids. */
-export function resolvePerms(perms: FilePerms, existing: Fingerprint | null | undefined): Omit<Fingerprint, 'sha256'> {
+export function resolvePerms(perms: FilePerms, existing: Omit<Fingerprint, 'sha256'> | null | undefined): Omit<Fingerprint, 'sha256'> {
   const ids = effectiveIds();
   return {
     mode: (perms.mode ?? existing?.mode ?? 0o644) & 0o7777,
@@ -172,6 +172,16 @@ function applyOwner(fd: number, want: { uid: number; gid: number }, perms: FileP
   }
 }
 
+function statOrNull(path: string): Omit<Fingerprint, 'sha256'> | null {
+  try {
+    const st = statSync(path);
+    return { mode: st.mode & 0o7777, uid: st.uid, gid: st.gid };
+  } catch (e) {
+    if (errnoCode(e) !== 'ENOENT') throw e;
+    return null;
+  }
+}
+
 /** fsync off the event loop (the one call of a pass that can block for milliseconds). */
 function fsyncAsync(fd: number): Promise<void> {
   return new Promise((resolve, reject) => fsync(fd, (e) => (e ? reject(e) : resolve())));
@@ -181,15 +191,10 @@ function fsyncAsync(fd: number): Promise<void> {
  * Write `contents` to a hidden temp file beside `dest`, fsync it, apply mode and owner. On any
  * failure the temp file is removed before the error propagates.
  */
-export async function stageFile(dest: string, contents: string | Buffer, perms: FilePerms): Promise<StagedFile> {
-  let existing: { mode: number; uid: number; gid: number } | null;
-  try {
-    existing = statSync(dest);
-  } catch (e) {
-    if (errnoCode(e) !== 'ENOENT') throw e;
-    existing = null;
-  }
-  const want = resolvePerms(perms, existing && { sha256: '', mode: existing.mode, uid: existing.uid, gid: existing.gid });
+export async function stageFile(dest: string, contents: string | Buffer, perms: FilePerms, current?: Omit<Fingerprint, 'sha256'> | null): Promise<StagedFile> {
+  // the caller's snapshot of the destination, when it just took one; else a stat
+  const existing = current !== undefined ? current : statOrNull(dest);
+  const want = resolvePerms(perms, existing);
   const path = join(dirname(dest), `.${basename(dest)}${STAGE_MARK}${randomBytes(6).toString('hex')}`);
   const data = typeof contents === 'string' ? Buffer.from(contents, 'utf8') : contents;
   const fd = openSync(path, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL, 0o600);

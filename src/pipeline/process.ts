@@ -137,7 +137,7 @@ async function stageOne(spec: ResourceSpec, t: TemplateSpec, contents: string, l
   if (contents.trim() === '' && previous !== null && previous.contents.toString('utf8').trim() !== '') {
     logger.warn({ dst: t.dst }, 'the render is empty but the destination is not: installing an empty file');
   }
-  const staged = await stageFile(t.dst, contents, t).catch((e: unknown) => {
+  const staged = await stageFile(t.dst, contents, t, previous?.fingerprint ?? null).catch((e: unknown) => {
     const hint = (e as NodeJS.ErrnoException).code === 'ENOENT' && !t.makeDirectories ? ' (set make_directories = true?)' : '';
     return Promise.reject(new ResourceError(spec.name, 'stage', `${t.dst}: ${errorMessage(e)}${hint}`, { cause: e }));
   });
