@@ -2,9 +2,10 @@
 // dist/bin.js, written by scripts/build.mjs from scripts/dist-entry.cjs: runs the bundle
 // (dist/keyplate.cjs, the whole CLI as one function expression) through V8's code cache. Node 20
 // has no compile cache for modules, and parsing and compiling the bundle is the largest part of a
-// small one-shot; with the cache V8 reads the bytecode of the last run instead. The cache lives
-// beside the compiled templates (template/compiled-store.ts: $KEYPLATE_CACHE_DIR, else
-// $XDG_CACHE_HOME/keyplate, else ~/.cache/keyplate) in code/, one file per bundle, Node version
+// small one-shot; with the cache V8 reads the bytecode of the last run instead. The cache lives in
+// keyplate's cache directory ($KEYPLATE_CACHE_DIR, else $XDG_CACHE_HOME/keyplate, else
+// ~/.cache/keyplate; chosen here and handed to the CLI for its compiled templates, which
+// template/compiled-store.ts keeps beside it) in code/, one file per bundle, Node version
 // and architecture (the newest four kept), written when a process exits without a usable one. V8
 // refuses a cache made for other source, another V8 or other flags (then the bundle compiles as
 // without it). Cached bytecode is code keyplate runs: a directory not owned by this user, or that
@@ -21,13 +22,15 @@ const { Script } = require('node:vm');
 const BUNDLE_HASH = '__KEYPLATE_BUNDLE_HASH__';
 const bundle = `${__dirname}/keyplate.cjs`;
 
-function cacheDir() {
+/** keyplate's cache directory (the one place that decides it: the bundle is handed it, for
+ *  its compiled templates); undefined when KEYPLATE_CACHE_DIR is empty or there is no home. */
+function cacheRoot() {
   const env = process.env;
-  if (env.KEYPLATE_CACHE_DIR !== undefined) return env.KEYPLATE_CACHE_DIR.trim() === '' ? undefined : `${env.KEYPLATE_CACHE_DIR}/code`;
+  if (env.KEYPLATE_CACHE_DIR !== undefined) return env.KEYPLATE_CACHE_DIR.trim() === '' ? undefined : env.KEYPLATE_CACHE_DIR;
   const xdg = env.XDG_CACHE_HOME?.trim();
-  if (xdg) return `${xdg}/keyplate/code`;
+  if (xdg) return `${xdg}/keyplate`;
   try {
-    return `${homedir()}/.cache/keyplate/code`;
+    return `${homedir()}/.cache/keyplate`;
   } catch {
     return undefined;
   }
@@ -43,7 +46,8 @@ function trusted(dir) {
   }
 }
 
-const dir = cacheDir();
+const root = cacheRoot();
+const dir = root === undefined ? undefined : `${root}/code`;
 const name = `${BUNDLE_HASH}-${process.version}-${process.arch}.bin`;
 let cachedData;
 if (dir !== undefined && trusted(dir)) {
@@ -75,7 +79,7 @@ function load(specifier) {
 
 const cli = { exports: {} };
 script.runInThisContext()(cli.exports, createRequire(bundle), cli, bundle, __dirname, load, pathToFileURL(bundle).href);
-cli.exports.start().then((code) => {
+cli.exports.start({ cacheDir: root }).then((code) => {
   process.exitCode = code;
 });
 

@@ -27,6 +27,8 @@ export interface CliIo {
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly fetch?: typeof globalThis.fetch;
   readonly cwd?: string;
+  /** keyplate's cache directory (compiled templates), chosen by the built loader; none from the sources. */
+  readonly cacheDir?: string;
   /** Subscribe to a process signal (SIGHUP reloads the config); returns the unsubscribe. */
   readonly onSignal?: (signal: 'SIGHUP', listener: () => void) => () => void;
 }
@@ -65,7 +67,7 @@ export function makeEngine(io: CliIo, logger: Logger): TemplateEngine {
   const preset = presetFunctions();
   // one log line per value a template newly refuses (not one per render)
   const skips = new SkipLedger({ onNew: (s) => logger.warn({ event: 'skipped', resource: s.resource, item: s.item, reason: s.reason }, `skipped: ${s.detail ?? s.reason}`) });
-  return createTemplateEngine({ env: io.env, globals: preset.globals, treeGlobals: preset.treeGlobals, skips, compiled: defaultCompiledStore(io.env) });
+  return createTemplateEngine({ env: io.env, globals: preset.globals, treeGlobals: preset.treeGlobals, skips, compiled: io.cacheDir === undefined ? undefined : defaultCompiledStore(io.cacheDir) });
 }
 
 /**

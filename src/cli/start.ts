@@ -9,7 +9,8 @@ import type { ExitCodeValue } from '../errors.ts';
 
 const VERSION_ARGS = new Set(['--version', '-V', '-version', 'version']);
 
-export async function start(): Promise<ExitCodeValue> {
+/** `cacheDir`: keyplate's cache directory, as the built loader chose it (none from the sources). */
+export async function start(opts: { readonly cacheDir?: string } = {}): Promise<ExitCodeValue> {
   const controller = new AbortController();
   for (const sig of ['SIGTERM', 'SIGINT'] as const) {
     process.once(sig, () => controller.abort(new Error(`received ${sig}`)));
@@ -25,6 +26,7 @@ export async function start(): Promise<ExitCodeValue> {
     },
     stderr: process.stderr,
     env: process.env,
+    cacheDir: opts.cacheDir,
     onSignal: (sig, listener) => {
       process.on(sig, listener);
       return () => process.off(sig, listener);

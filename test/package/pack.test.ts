@@ -2,7 +2,9 @@
  * The npm package: `npm pack` (its `prepack` compiles src/ to dist/) in a staging copy of the
  * repository (so the work tree's dist/ is never touched), then `npm install -g --prefix <tmp>` of the
  * tarball. The installed `keyplate` must run from the compiled JavaScript with production
- * dependencies only: `--version`, `version` and a render of the registrator example.
+ * dependencies only: `--version`, `version` and a render of the registrator example. Its caches
+ * (V8 code, compiled templates) go where docs/cli.md says: KEYPLATE_CACHE_DIR, else
+ * XDG_CACHE_HOME/keyplate, else ~/.cache/keyplate; an empty KEYPLATE_CACHE_DIR writes none.
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -55,7 +57,29 @@ test('npm pack + npm install -g gives a working keyplate without devDependencies
   assert.equal(version.stdout.split('\n')[0], `keyplate ${pkg.version}`);
   assert.equal((await run('keyplate', ['version'], { cwd: tmp, env })).stdout, version.stdout);
 
-  const render = await run('keyplate', ['render', '-c', join(root, 'examples/registrator-etcd/offline.toml')], { cwd: tmp, env });
+  const offline = join(root, 'examples/registrator-etcd/offline.toml');
+  const expected = await readFile(join(REPO, 'examples/registrator-etcd/expected.cfg'), 'utf8');
+  const render = await run('keyplate', ['render', '-c', offline], { cwd: tmp, env });
   assert.equal(render.code, 0, render.stderr);
-  assert.equal(render.stdout, await readFile(join(REPO, 'examples/registrator-etcd/expected.cfg'), 'utf8'));
+  assert.equal(render.stdout, expected);
+
+  // where the caches go: both kinds, in the directory the environment names, and nowhere with ""
+  const cached = async (dir: string) => ({
+    code: (await readdir(join(dir, 'code')).catch(() => [])).filter((f) => f.endsWith('.bin')).length,
+    templates: (await readdir(join(dir, 'templates')).catch(() => [])).filter((f) => f.endsWith('.js')).length,
+  });
+  assert.deepEqual(await cached(join(tmp, '.cache', 'keyplate')), { code: 1, templates: 1 }, '~/.cache/keyplate');
+  for (const [extra, dir] of [
+    [{ XDG_CACHE_HOME: join(tmp, 'xdg') }, join(tmp, 'xdg', 'keyplate')],
+    [{ XDG_CACHE_HOME: join(tmp, 'xdg2'), KEYPLATE_CACHE_DIR: join(tmp, 'kp') }, join(tmp, 'kp')],
+  ] as const) {
+    const r = await run('keyplate', ['render', '-c', offline], { cwd: tmp, env: { ...env, ...extra } });
+    assert.equal(r.stdout, expected, r.stderr);
+    assert.deepEqual(await cached(dir), { code: 1, templates: 1 }, JSON.stringify(extra));
+  }
+  assert.deepEqual(await cached(join(tmp, 'xdg2', 'keyplate')), { code: 0, templates: 0 }, 'KEYPLATE_CACHE_DIR wins over XDG_CACHE_HOME');
+  const home = join(tmp, 'home-off');
+  const off = await run('keyplate', ['render', '-c', offline], { cwd: tmp, env: { ...env, HOME: home, KEYPLATE_CACHE_DIR: '' } });
+  assert.equal(off.stdout, expected, off.stderr);
+  await assert.rejects(access(home), 'KEYPLATE_CACHE_DIR="" writes no cache at all');
 });

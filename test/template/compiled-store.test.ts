@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { chmod, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { compiledStoreDir, diskCompiledStore, type CompiledStore } from '../../src/template/compiled-store.ts';
+import { diskCompiledStore, type CompiledStore } from '../../src/template/compiled-store.ts';
 import { MemoryTree } from '../../src/tree/tree.ts';
 import { tempDir } from '../helpers/tmp.ts';
 import { engine } from './render.ts';
@@ -99,14 +99,5 @@ describe('compiled templates on disk', () => {
     await mkdir(join(dir, 'file-not-dir'));
     await writeFile(join(dir, 'file-not-dir', 'x'), '');
     assert.equal(await renderWith(dir, diskCompiledStore(join(dir, 'file-not-dir', 'x', 'cache'), 'b')), EXPECTED);
-  });
-
-  it('lives under KEYPLATE_CACHE_DIR, else XDG_CACHE_HOME, else ~/.cache; an empty KEYPLATE_CACHE_DIR turns it off', () => {
-    const home = () => '/home/u';
-    assert.equal(compiledStoreDir({ KEYPLATE_CACHE_DIR: '/var/cache/kp', XDG_CACHE_HOME: '/x' }, home), '/var/cache/kp/templates');
-    assert.equal(compiledStoreDir({ KEYPLATE_CACHE_DIR: '' }, home), undefined);
-    assert.equal(compiledStoreDir({ XDG_CACHE_HOME: '/x' }, home), '/x/keyplate/templates');
-    assert.equal(compiledStoreDir({}, home), '/home/u/.cache/keyplate/templates');
-    assert.equal(compiledStoreDir({}, () => { throw new Error('no home'); }), undefined);
   });
 });
